@@ -1,0 +1,1 @@
+"""Alpha (BetaBrite / M-Protocol) LED sign on a serial line."""

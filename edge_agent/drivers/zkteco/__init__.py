@@ -1,0 +1,1 @@
+"""ZKTeco terminal over the 4370 binary protocol (TCP or UDP)."""

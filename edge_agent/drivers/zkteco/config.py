@@ -1,0 +1,21 @@
+"""Inventory entry for a ZKTeco 4370 terminal (``kind = "zkteco"``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ZkTerminalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["zkteco"]
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="device name, unique on this agent")
+    host: str
+    port: int = Field(default=4370, ge=1, le=65535)
+    transport: Literal["tcp", "udp"] = "tcp"
+    comm_key: int = Field(default=0, ge=0, le=999_999)
+    timezone: str = Field(default="Asia/Shanghai", description="IANA zone of the terminal's local clock")
+    pull_interval_s: float = Field(default=60.0, gt=0, description="how often the whole log is re-read")
+    timeout_s: float = Field(default=5.0, gt=0, description="bound on every request")
