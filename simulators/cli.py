@@ -12,7 +12,10 @@ from typing import Final, Protocol, cast
 # sub-command → (module, one-line help). Modules are imported only when their command runs.
 SIMULATORS: Final[dict[str, tuple[str, str]]] = {
     "zk-terminal": ("simulators.zk_terminal.cli", "ZKTeco terminal serving the 4370 protocol on TCP and UDP"),
-    "alpha-sign": ("simulators.alpha_sign.cli", "Alpha protocol LED sign on a pseudo-terminal or serial port"),
+    "alpha-sign": (
+        "simulators.alpha_sign.cli",
+        "Alpha protocol LED sign on a pseudo-terminal or serial port",
+    ),
 }
 
 
@@ -37,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == chosen:
             _module(name).add_arguments(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return _module(args.command).run(args)
     except KeyboardInterrupt:

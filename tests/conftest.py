@@ -6,8 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.broker import Broker, running_broker
+
+# The machine has 2 cores shared with brokers, databases and simulators: timing-based health checks
+# and per-example deadlines would make property tests flaky without testing anything of ours.
+settings.register_profile(
+    "mpm", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("mpm")
 
 
 @pytest.fixture

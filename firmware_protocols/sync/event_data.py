@@ -130,8 +130,11 @@ class CommandResult:
         ok = f.field(obj, "ok", where)
         if not isinstance(ok, bool):
             raise SyncProtocolError(f"{where}.ok: expected a boolean")
-        return cls(cmd_id=f.string(obj, "cmd_id", where, max_len=64), ok=ok,
-                   detail=f.string(obj, "detail", where, max_len=2000))
+        return cls(
+            cmd_id=f.string(obj, "cmd_id", where, max_len=64),
+            ok=ok,
+            detail=f.string(obj, "detail", where, max_len=2000),
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

@@ -288,7 +288,16 @@ def decode_command(payload: bytes) -> Command:
 
 
 _STATUS_FIELDS = frozenset(
-    {"state", "agent_version", "at", "backlog_rows", "backlog_bytes", "oldest_unacked_age_s", "dropped", "devices"}
+    {
+        "state",
+        "agent_version",
+        "at",
+        "backlog_rows",
+        "backlog_bytes",
+        "oldest_unacked_age_s",
+        "dropped",
+        "devices",
+    }
 )
 
 

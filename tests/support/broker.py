@@ -60,7 +60,9 @@ def mosquitto_config(port: int, data_dir: Path, extra: str = "") -> str:
 @contextmanager
 def running_broker(tmp: Path, extra_config: str = "") -> Iterator[Broker]:
     port = free_port()
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    binary = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
     if binary:
         conf = tmp / f"mosquitto-{port}.conf"
         conf.write_text(mosquitto_config(port, tmp, extra_config))
@@ -75,7 +77,9 @@ def running_broker(tmp: Path, extra_config: str = "") -> Iterator[Broker]:
     log = (tmp / f"broker-{port}.log").open("wb")
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: accepts_tcp("127.0.0.1", port) or process.poll() is not None, timeout=15, what="broker")
+        wait_for(
+            lambda: accepts_tcp("127.0.0.1", port) or process.poll() is not None, timeout=15, what="broker"
+        )
         if process.poll() is not None:
             raise RuntimeError(f"{kind} exited at start: {(tmp / f'broker-{port}.log').read_text()}")
         yield Broker(host="127.0.0.1", port=port, process=process, kind=kind)

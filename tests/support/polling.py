@@ -10,7 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05, what: str = "") -> T:
+def wait_for(
+    probe: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
     """Call ``probe`` until it returns a truthy value; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: T | None = None
@@ -23,7 +25,11 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float = 10.0, interval: 
 
 
 async def async_wait_for(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, interval: float = 0.05, what: str = ""
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 10.0,  # noqa: ASYNC109 - the polling deadline, not a call timeout
+    interval: float = 0.05,
+    what: str = "",
 ) -> T:
     """The asyncio twin of ``wait_for``."""
     deadline = time.monotonic() + timeout

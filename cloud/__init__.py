@@ -1,0 +1,1 @@
+"""MPM Edge cloud: FastAPI admin API, MQTT ingest, ledger and rankings, live display publisher."""

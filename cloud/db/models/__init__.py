@@ -1,0 +1,34 @@
+"""Every table, one module per area; importing this package registers them all on ``Base.metadata``.
+
+Privacy (shared/PRIVACY.md): no column anywhere holds a biometric template or a picture; sensitive
+member fields exist only as encrypted blobs plus a keyed hash for lookups.
+"""
+
+from cloud.db.models.agents import Agent, AgentEvent, Display
+from cloud.db.models.attendance import AttendancePunch, AttendanceRule
+from cloud.db.models.members import Member, MemberStatus
+from cloud.db.models.orgs import ApiToken, OrgKind, Organisation, Role, Site
+from cloud.db.models.points import Balance, EntrySource, EntryStatus, LedgerEntry, PointRule, PointType
+from cloud.db.models.quarantine import Quarantine
+
+__all__ = [
+    "Agent",
+    "AgentEvent",
+    "ApiToken",
+    "AttendancePunch",
+    "AttendanceRule",
+    "Balance",
+    "Display",
+    "EntrySource",
+    "EntryStatus",
+    "LedgerEntry",
+    "Member",
+    "MemberStatus",
+    "OrgKind",
+    "Organisation",
+    "PointRule",
+    "PointType",
+    "Quarantine",
+    "Role",
+    "Site",
+]

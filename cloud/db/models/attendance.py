@@ -1,0 +1,50 @@
+"""Attendance punches as received from the agents, and the rules that turn them into points."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cloud.db.base import Base, utc_now
+
+
+class AttendancePunch(Base):
+    """One punch; ``UNIQUE(agent, event_id)`` makes redelivered batches harmless."""
+
+    __tablename__ = "attendance_punch"
+    __table_args__ = (
+        UniqueConstraint("agent_pk", "event_id"),
+        Index("ix_attendance_punch_member_time", "org_id", "member_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    event_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int]
+    device: Mapped[str] = mapped_column(String(64))
+    pin: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    occurred_at: Mapped[dt.datetime]
+    device_time: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime]  # the agent's clock
+    ingested_at: Mapped[dt.datetime] = mapped_column(default=utc_now)  # the cloud's clock
+    verify_mode: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    dedup_key: Mapped[str] = mapped_column(String(200), index=True)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+
+
+class AttendanceRule(Base):
+    """The first check-in of a local day at/before ``shift_start`` earns the on-time rule, later the late one."""
+
+    __tablename__ = "attendance_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    shift_start: Mapped[dt.time] = mapped_column(Time)
+    on_time_rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id"))
+    late_rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

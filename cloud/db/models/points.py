@@ -1,0 +1,92 @@
+"""Point types, the rule catalogue, the append-only ledger and the balances derived from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cloud.db.base import Base, utc_now
+
+
+class EntrySource(enum.StrEnum):
+    MANUAL = "manual"
+    ATTENDANCE = "attendance"
+    SYSTEM = "system"
+    TASK = "task"
+
+
+class EntryStatus(enum.StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+class PointType(Base):
+    __tablename__ = "point_type"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class PointRule(Base):
+    __tablename__ = "point_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    point_type_id: Mapped[int] = mapped_column(ForeignKey("point_type.id"))
+    points: Mapped[int]
+    min_points: Mapped[int | None]
+    max_points: Mapped[int | None]
+
+
+class LedgerEntry(Base):
+    """Append-only: never updated in its points; a revocation is a compensating entry (``revokes_id``)."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key"),
+        Index("ix_ledger_entry_member_date", "org_id", "member_id", "effective_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    point_type_id: Mapped[int] = mapped_column(ForeignKey("point_type.id"))
+    points: Mapped[int]
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(16), default=EntryStatus.APPROVED)
+    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class Balance(Base):
+    """Points of a member per period, kept in the same transaction as the ledger insert.
+
+    The ranking index (org, point type, period, points DESC) makes "top N of a period" an index read.
+    """
+
+    __tablename__ = "balance"
+    __table_args__ = (
+        UniqueConstraint("org_id", "point_type_id", "period_kind", "period_key", "member_id"),
+        Index("ix_balance_ranking", "org_id", "point_type_id", "period_kind", "period_key", "points"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    point_type_id: Mapped[int] = mapped_column(ForeignKey("point_type.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period_key: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(default=0)
