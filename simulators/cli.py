@@ -16,6 +16,9 @@ SIMULATORS: Final[dict[str, tuple[str, str]]] = {
         "simulators.alpha_sign.cli",
         "Alpha protocol LED sign on a pseudo-terminal or serial port",
     ),
+    "modbus-sign": ("simulators.modbus_sign.cli", "Modbus RTU/TCP points-display module (our register map)"),
+    "isapi-face": ("simulators.isapi_face.cli", "Hikvision ISAPI face terminal on HTTP with Digest auth"),
+    "zk-push": ("simulators.zk_push.cli", "ZKTeco terminal pushing ADMS (HTTP /iclock/*) to a server"),
 }
 
 

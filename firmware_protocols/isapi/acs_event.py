@@ -73,7 +73,7 @@ def decode_record(item: object, where: str = "InfoList[]") -> AcsEventRecord:
         minor=j.integer(obj, "minor", where),
         time=raw_time,
         serial_no=j.integer(obj, "serialNo", where),
-        employee_id=_employee_id(obj, where),
+        employee_id=employee_id_from(obj, where),
         card_no=j.optional_text(obj, "cardNo", where),
         verify_mode=j.optional_text(obj, "currentVerifyMode", where),
         attendance_status=j.optional_text(obj, "attendanceStatus", where),
@@ -81,7 +81,8 @@ def decode_record(item: object, where: str = "InfoList[]") -> AcsEventRecord:
     )
 
 
-def _employee_id(obj: Mapping[str, Any], where: str) -> str | None:
+def employee_id_from(obj: Mapping[str, Any], where: str) -> str | None:
+    """``employeeNoString``, or the older numeric ``employeeNo``."""
     return j.optional_text(obj, "employeeNoString", where) or j.optional_text(obj, "employeeNo", where)
 
 
@@ -129,14 +130,15 @@ def decode_page(body: bytes) -> AcsEventPage:
             rejected += 1
     return AcsEventPage(
         search_id=j.optional_text(obj, "searchID", "AcsEvent") or "",
-        status=_status(j.text(obj, "responseStatusStrg", "AcsEvent")),
+        status=search_status(j.text(obj, "responseStatusStrg", "AcsEvent")),
         total_matches=j.integer(obj, "totalMatches", "AcsEvent", len(records)),
         records=tuple(records),
         rejected=rejected,
     )
 
 
-def _status(raw: str) -> SearchStatus:
+def search_status(raw: str) -> SearchStatus:
+    """``responseStatusStrg`` → SearchStatus."""
     try:
         return SearchStatus(raw)
     except ValueError:

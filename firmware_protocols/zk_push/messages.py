@@ -128,7 +128,13 @@ class CommandResultUpload:
 
 
 TerminalRequest = (
-    OptionsRequest | AttLogUpload | OperLogUpload | AttPhotoUpload | OtherUpload | CommandPoll | CommandResultUpload
+    OptionsRequest
+    | AttLogUpload
+    | OperLogUpload
+    | AttPhotoUpload
+    | OtherUpload
+    | CommandPoll
+    | CommandResultUpload
 )
 
 # -- server → terminal: commands --------------------------------------------------------------

@@ -114,7 +114,7 @@ class TcpDecoder:
             return decode_datagram(body)
 
     def _skip_to_magic(self) -> bool:
-        """Drop bytes before the magic (keeping a possible magic prefix); True when the buffer starts with it."""
+        """Drop bytes before the magic (keep a partial magic); True if the buffer starts with it."""
         at = self._buffer.find(TCP_MAGIC)
         if at < 0:
             keep = next((n for n in (3, 2, 1) if self._buffer.endswith(TCP_MAGIC[:n])), 0)

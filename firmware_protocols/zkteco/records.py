@@ -28,7 +28,12 @@ F19_RESERVED: Final = b"\x00\x00\x00\x00\xff\x00\x00\x00"
 
 def pad(text: str, size: int, encoding: str, field: str) -> bytes:
     """Encode ``text`` NUL-padded to ``size`` bytes; raise if it does not fit."""
-    raw = text.encode(encoding)
+    if "\0" in text:
+        raise ZkLocalError(f"{field} {text!r} contains NUL")
+    try:
+        raw = text.encode(encoding)
+    except (UnicodeEncodeError, LookupError) as exc:
+        raise ZkLocalError(f"{field} {text!r} cannot be encoded: {exc}") from None
     if len(raw) > size:
         raise ZkLocalError(f"{field} {text!r} is longer than {size} bytes in {encoding}")
     return raw.ljust(size, b"\0")
@@ -154,7 +159,9 @@ def decode_attendance(raw: bytes) -> AttendanceRecord:
         )
     if len(raw) == ATT8.size:
         uid, verify, code, state = ATT8.unpack(raw)
-        return AttendanceRecord(user_sn=uid, user_id=str(uid), verify=verify, state=state, time=decode_time(code))
+        return AttendanceRecord(
+            user_sn=uid, user_id=str(uid), verify=verify, state=state, time=decode_time(code)
+        )
     raise ZkRemoteError(f"no attendance record format is {len(raw)} bytes long")
 
 

@@ -20,7 +20,10 @@ def encode_time(when: dt.datetime) -> int:
     if not 2000 <= when.year <= _MAX_PACKED_YEAR:
         raise ZkLocalError(f"year {when.year} cannot be packed")
     days = (when.year - 2000) * 12 * 31 + (when.month - 1) * 31 + when.day - 1
-    return days * 86400 + (when.hour * 60 + when.minute) * 60 + when.second
+    code = days * 86400 + (when.hour * 60 + when.minute) * 60 + when.second
+    if code > 0xFFFFFFFF:
+        raise ZkLocalError(f"{when} is past the last packable time")
+    return code
 
 
 def decode_time(code: int) -> dt.datetime:

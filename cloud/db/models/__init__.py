@@ -7,7 +7,7 @@ member fields exist only as encrypted blobs plus a keyed hash for lookups.
 from cloud.db.models.agents import Agent, AgentEvent, Display
 from cloud.db.models.attendance import AttendancePunch, AttendanceRule
 from cloud.db.models.members import Member, MemberStatus
-from cloud.db.models.orgs import ApiToken, OrgKind, Organisation, Role, Site
+from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
 from cloud.db.models.points import Balance, EntrySource, EntryStatus, LedgerEntry, PointRule, PointType
 from cloud.db.models.quarantine import Quarantine
 

@@ -38,7 +38,7 @@ class AttendancePunch(Base):
 
 
 class AttendanceRule(Base):
-    """The first check-in of a local day at/before ``shift_start`` earns the on-time rule, later the late one."""
+    """A local day's first check-in by ``shift_start`` earns the on-time rule, later the late one."""
 
     __tablename__ = "attendance_rule"
 

@@ -79,7 +79,14 @@ class Balance(Base):
 
     __tablename__ = "balance"
     __table_args__ = (
-        UniqueConstraint("org_id", "point_type_id", "period_kind", "period_key", "member_id"),
+        UniqueConstraint(
+            "org_id",
+            "point_type_id",
+            "period_kind",
+            "period_key",
+            "member_id",
+            name="uq_balance_period_member",
+        ),
         Index("ix_balance_ranking", "org_id", "point_type_id", "period_kind", "period_key", "points"),
     )
 

@@ -18,3 +18,10 @@ class AlphaSignConfig(BaseModel):
     columns: int = Field(default=16, ge=8, le=160, description="characters per line the sign can show")
     rows: int = Field(default=5, ge=1, le=20, description="ranking rows to show")
     timeout_s: float = Field(default=3.0, gt=0)
+    # Serial format: the client libraries disagree (PROTOCOLS.md §1.1), so it is configurable.
+    bytesize: Literal[7, 8] = 8
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    stx_pause_s: float = Field(default=0.1, ge=0, le=1, description="pause after STX, as the spec asks")
+    reset_pause_s: float = Field(default=1.0, ge=0, le=10, description="wait after memory configuration")
+    reconnect_max_s: float = Field(default=30.0, gt=0, description="longest wait between reopen attempts")

@@ -19,3 +19,8 @@ class ZkTerminalConfig(BaseModel):
     timezone: str = Field(default="Asia/Shanghai", description="IANA zone of the terminal's local clock")
     pull_interval_s: float = Field(default=60.0, gt=0, description="how often the whole log is re-read")
     timeout_s: float = Field(default=5.0, gt=0, description="bound on every request")
+    encoding: str = Field(
+        default="utf-8", description="text encoding of user names (gbk on Chinese firmware)"
+    )
+    reconnect_min_s: float = Field(default=1.0, gt=0, description="first wait after a failure (jittered)")
+    reconnect_max_s: float = Field(default=60.0, gt=0, description="longest wait between reconnects")

@@ -1,0 +1,1 @@
+"""The admin API (``/api/v1``): one router per area, dependencies in ``deps``, errors as problem details."""

@@ -1,0 +1,86 @@
+"""Request dependencies as ``Annotated`` aliases: session, authenticated principal with a role, publisher."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.api.problems import problem
+from cloud.db.models import Role
+from cloud.db.models.orgs import ROLE_ORDER
+from cloud.displays.publisher import DisplayPublisher
+from cloud.domain.orgs import token_record
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Principal:
+    """Who is calling: every query is scoped to ``org_id``."""
+
+    org_id: int
+    role: Role
+
+
+async def get_principal(
+    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise problem(401, "a bearer token is required (Authorization: Bearer <token>)", challenge)
+    record = await token_record(session, credentials.credentials)
+    if record is None:
+        raise problem(401, "the bearer token is unknown, expired or revoked", challenge)
+    return Principal(org_id=record.org_id, role=Role(record.role))
+
+
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting ``role`` and every stronger one."""
+
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if ROLE_ORDER.index(principal.role) < ROLE_ORDER.index(role):
+            raise problem(403, f"this action needs the role {role.value} or stronger")
+        return principal
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Manager = Annotated[Principal, Depends(require(Role.MANAGER))]
+OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
+
+
+def get_publisher(request: Request) -> DisplayPublisher | None:
+    publisher: DisplayPublisher | None = request.app.state.publisher
+    return publisher
+
+
+PublisherDep = Annotated[DisplayPublisher | None, Depends(get_publisher)]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(get_page)]

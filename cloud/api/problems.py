@@ -1,0 +1,58 @@
+"""Every error answers ``application/problem+json`` (RFC 9457) with a clear ``detail``."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> HTTPException:
+    """An exception that answers a problem document with ``status`` and ``detail``."""
+    return HTTPException(status_code=status, detail=detail, headers=headers)
+
+
+def not_found(what: str, ident: object) -> HTTPException:
+    """404 for an object that does not exist in the caller's organisation (foreign ids included)."""
+    return problem(404, f"{what} {ident} not found")
+
+
+def _response(request: Request, status: int, detail: str, headers: Any = None, **extra: Any) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return _response(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+    return _response(request, 422, detail, errors=errors)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return _response(request, 500, "internal error; the incident is logged")
+
+
+def install(app: FastAPI) -> None:
+    """Route every error of ``app`` through the problem-details handlers."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,40 @@
+"""Displays (signs driven by an agent): create (publishes the content at once) and list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from cloud.api.deps import OrgAdmin, PageDep, PublisherDep, SessionDep, Viewer
+from cloud.api.lookups import agent_by_id, page_of, point_type_by_code
+from cloud.api.problems import problem
+from cloud.api.schemas import DisplayIn, DisplayOut
+from cloud.db.models import Display
+
+router = APIRouter(prefix="/displays", tags=["displays"])
+
+
+@router.post("", status_code=201)
+async def create_display(
+    body: DisplayIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> DisplayOut:
+    """Attach a sign of an agent to a ranking; its content is published right away."""
+    agent = await agent_by_id(session, body.agent_id, principal.org_id)
+    point_type = await point_type_by_code(session, body.point_type, principal.org_id)
+    taken = select(Display.id).where(Display.agent_pk == agent.id, Display.sign == body.sign)
+    if (await session.execute(taken)).first():
+        raise problem(409, f"agent {body.agent_id!r} already has a display for sign {body.sign!r}")
+    fields = body.model_dump(exclude={"agent_id", "point_type"})
+    display = Display(org_id=principal.org_id, agent_pk=agent.id, point_type_id=point_type.id, **fields)
+    session.add(display)
+    await session.commit()
+    if publisher is not None:
+        publisher.changed(principal.org_id)
+    return DisplayOut.model_validate(display)
+
+
+@router.get("")
+async def list_displays(session: SessionDep, principal: Viewer, page: PageDep) -> list[DisplayOut]:
+    """The organisation's displays."""
+    query = select(Display).where(Display.org_id == principal.org_id).order_by(Display.id)
+    return [DisplayOut.model_validate(d) for d in await page_of(session, query, page)]

@@ -1,0 +1,44 @@
+"""Sites (CRUD-lite: create, list, get, rename)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.lookups import owned, page_of
+from cloud.api.schemas import SiteIn, SiteOut
+from cloud.db.models import Site
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+
+
+@router.post("", status_code=201)
+async def create_site(body: SiteIn, session: SessionDep, principal: OrgAdmin) -> SiteOut:
+    """Create a site."""
+    site = Site(org_id=principal.org_id, name=body.name)
+    session.add(site)
+    await session.commit()
+    return SiteOut.model_validate(site)
+
+
+@router.get("")
+async def list_sites(session: SessionDep, principal: Viewer, page: PageDep) -> list[SiteOut]:
+    """The organisation's sites."""
+    query = select(Site).where(Site.org_id == principal.org_id).order_by(Site.id)
+    return [SiteOut.model_validate(s) for s in await page_of(session, query, page)]
+
+
+@router.get("/{site_id}")
+async def get_site(site_id: int, session: SessionDep, principal: Viewer) -> SiteOut:
+    """One site."""
+    return SiteOut.model_validate(await owned(session, Site, site_id, principal.org_id, "site"))
+
+
+@router.patch("/{site_id}")
+async def rename_site(site_id: int, body: SiteIn, session: SessionDep, principal: OrgAdmin) -> SiteOut:
+    """Rename a site."""
+    site = await owned(session, Site, site_id, principal.org_id, "site")
+    site.name = body.name
+    await session.commit()
+    return SiteOut.model_validate(site)

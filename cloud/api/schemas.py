@@ -1,0 +1,185 @@
+"""Request and response bodies of the API (response models keep serialisation fast and the shape fixed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cloud.db.models import MemberStatus
+from firmware_protocols import sync
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrgOut(Out):
+    id: int
+    name: str
+    kind: str
+    time_zone: str
+
+
+class SiteIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SiteOut(Out):
+    id: int
+    name: str
+    created_at: dt.datetime
+
+
+class AgentIn(BaseModel):
+    agent_id: str
+    site_id: int | None = None
+
+    @field_validator("agent_id")
+    @classmethod
+    def _valid_identity(cls, value: str) -> str:
+        try:
+            return sync.validate_agent_id(value)
+        except sync.SyncProtocolError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class AgentOut(Out):
+    agent_id: str
+    site_id: int | None
+    last_status: dict[str, Any] | None
+    last_status_at: dt.datetime | None
+    display_version: int
+    created_at: dt.datetime
+
+
+class MemberIn(BaseModel):
+    display_name: str = Field(min_length=1, max_length=64)
+    legal_name: str | None = Field(default=None, max_length=200)
+    pin: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class MemberOut(Out):
+    id: int
+    display_name: str
+    legal_name: str | None
+    pin: str | None
+    status: MemberStatus
+    created_at: dt.datetime
+
+
+class PointTypeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PointTypeOut(Out):
+    id: int
+    code: str
+    name: str
+
+
+class RuleIn(BaseModel):
+    category: str = Field(default="", max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    point_type: str
+    points: int
+    min_points: int | None = None
+    max_points: int | None = None
+
+
+class RuleOut(Out):
+    id: int
+    category: str
+    name: str
+    point_type_id: int
+    points: int
+    min_points: int | None
+    max_points: int | None
+
+
+class LedgerEntryIn(BaseModel):
+    """An award (points > 0) or deduction (points < 0); ``points`` defaults to the rule's."""
+
+    member_id: int
+    point_type: str
+    points: int | None = None
+    rule_id: int | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    effective_date: dt.date | None = None
+
+
+class LedgerEntryOut(Out):
+    id: int
+    member_id: int
+    point_type_id: int
+    points: int
+    rule_id: int | None
+    reason: str | None
+    source: str
+    effective_date: dt.date
+    status: str
+    revokes_id: int | None
+    created_at: dt.datetime
+
+
+class RankingRowOut(BaseModel):
+    rank: int
+    member_id: int
+    display_name: str
+    points: int
+
+
+class RankingOut(BaseModel):
+    period: str
+    key: str
+    point_type: str
+    rows: list[RankingRowOut]
+
+
+class DisplayIn(BaseModel):
+    agent_id: str
+    sign: str = Field(min_length=1, max_length=64)
+    point_type: str
+    content_kind: Literal["top_n"] = "top_n"
+    size: int = Field(default=5, ge=1, le=50)
+    title: str = Field(default="", max_length=200)
+    audience: Literal["internal", "public"] = "internal"
+
+
+class DisplayOut(Out):
+    id: int
+    sign: str
+    point_type_id: int
+    content_kind: str
+    size: int
+    title: str
+    audience: str
+
+
+class AttendanceRuleIn(BaseModel):
+    shift_start: dt.time
+    on_time_rule_id: int
+    late_rule_id: int
+
+
+class AttendanceRuleOut(Out):
+    id: int
+    shift_start: dt.time
+    on_time_rule_id: int
+    late_rule_id: int
+
+
+class PunchOut(Out):
+    id: int
+    event_id: str
+    device: str
+    pin: str
+    member_id: int | None
+    occurred_at: dt.datetime
+    device_time: str
+    received_at: dt.datetime
+    verify_mode: str
+    state: str
+    ledger_entry_id: int | None

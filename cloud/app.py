@@ -1,0 +1,64 @@
+"""The FastAPI app factory; the lifespan owns the database engine and, with MQTT on, the ingest worker
+and the display publisher (named tasks, cancelled on shutdown)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+from fastapi import FastAPI
+
+from cloud.api import problems
+from cloud.api.routes import api_router
+from cloud.db.migrate import upgrade_head
+from cloud.db.session import create_engine, session_factory
+from cloud.displays.publisher import DisplayPublisher
+from cloud.ingest.worker import IngestWorker
+from cloud.settings import CloudSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: CloudSettings) -> FastAPI:
+    """The cloud service for ``settings``; nothing is connected until the lifespan starts."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await upgrade_head(engine)
+        app.state.sessions = sessions = session_factory(engine)
+        app.state.publisher = app.state.worker = None
+        tasks: list[asyncio.Task[None]] = []
+        endpoint = settings.mqtt_endpoint()
+        if endpoint is not None:
+            app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)
+            app.state.worker = worker = IngestWorker(
+                endpoint, settings.mqtt_shared_group, sessions, publisher
+            )
+            tasks = [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
+
+    app = FastAPI(title="MPM Edge cloud", version="0.1.0", lifespan=lifespan)
+    problems.install(app)
+    app.include_router(api_router)
+    return app
+
+
+def _start(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    task = asyncio.create_task(work, name=name)
+    task.add_done_callback(_report_death)
+    return task
+
+
+def _report_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s died", task.get_name(), exc_info=task.exception())

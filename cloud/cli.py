@@ -1,0 +1,97 @@
+"""``mpm-cloud``: serve | migrate | create-org | seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+import pydantic
+
+from cloud.db.migrate import upgrade_head
+from cloud.db.models import OrgKind, Role
+from cloud.db.session import create_engine, session_factory
+from cloud.domain.demo import seed_demo
+from cloud.domain.orgs import create_org, issue_token
+from cloud.settings import CloudSettings
+from firmware_protocols import sync
+
+EX_CONFIG = 78  # sysexits: configuration error
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = CloudSettings()
+    except pydantic.ValidationError as exc:
+        print(f"mpm-cloud: invalid settings: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    if args.command == "serve":
+        return _serve(settings, args.host or settings.api_host, args.port or settings.api_port)
+    try:
+        return asyncio.run(_run_once(settings, args))
+    except sync.SyncProtocolError as exc:
+        print(f"mpm-cloud: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mpm-cloud", description="MPM Edge cloud service")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, then run the API, MQTT ingest and display publisher")
+    serve.add_argument("--host", help="bind address (default MPM_API_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default MPM_API_PORT or 8000)")
+    commands.add_parser("migrate", help="bring the database to the newest schema")
+    org = commands.add_parser("create-org", help="create an organisation; prints its first org-admin token")
+    org.add_argument("name")
+    org.add_argument("--kind", choices=[k.value for k in OrgKind], default=OrgKind.ENTERPRISE.value)
+    demo = commands.add_parser("seed-demo", help="create (idempotently) a demo tenant; prints an admin token")
+    demo.add_argument("--agent", required=True, help="agent id (its MQTT username)")
+    demo.add_argument("--sign", required=True, help="sign name as in the agent's device inventory")
+    demo.add_argument("--json", action="store_true", help="print org id, agent, sign and token as JSON")
+    return parser
+
+
+def _serve(settings: CloudSettings, host: str, port: int) -> int:
+    import uvicorn  # imported here: the other commands do not need the web server
+
+    from cloud.app import create_app
+
+    # uvicorn handles SIGINT/SIGTERM: the lifespan then stops the ingest worker and the publisher.
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
+    return 0
+
+
+async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_head(engine)
+        async with session_factory(engine)() as session:
+            if args.command == "create-org":
+                org = await create_org(session, args.name, OrgKind(args.kind))
+                print(await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org"))
+            elif args.command == "seed-demo":
+                sync.validate_agent_id(args.agent)
+                seed = await seed_demo(session, args.agent, args.sign)
+                body = {
+                    "org_id": seed.org_id,
+                    "agent_id": seed.agent_id,
+                    "sign": seed.sign,
+                    "token": seed.token,
+                }
+                print(json.dumps(body) if args.json else seed.token)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Live displays: the ranking projection for each sign and its debounced, retained publication."""

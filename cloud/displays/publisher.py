@@ -1,0 +1,93 @@
+"""Debounced publication of display content, retained, to ``mpm/v1/{agent}/down/display``.
+
+Rule: a commit that moved an organisation's balances calls ``changed(org)``; after
+``debounce_s`` of quiet-ish time every agent of every changed organisation gets fresh content
+(a burst of punches costs one publication). ``attach`` (each new broker connection) republishes
+every agent, so a new or restarted broker holds the retained content again. Content is built and
+its version committed before publishing; a failed publish stays pending for the next connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiomqtt
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from cloud.db.models import Agent
+from cloud.db.session import SessionFactory
+from cloud.displays.projection import agent_content
+from firmware_protocols import sync
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_DB_ERROR_S = 1.0
+
+
+class DisplayPublisher:
+    """Publishes display content for changed organisations through the currently attached client."""
+
+    def __init__(self, sessions: SessionFactory, debounce_s: float) -> None:
+        self._sessions = sessions
+        self._debounce_s = debounce_s
+        self._client: aiomqtt.Client | None = None
+        self._pending_orgs: set[int] = set()
+        self._pending_all = False
+        self._wake = asyncio.Event()
+        self.published = 0  # count of display messages handed to the broker (for tests and metrics)
+
+    def attach(self, client: aiomqtt.Client) -> None:
+        """Publish through ``client`` from now on, starting with every agent's content."""
+        self._client = client
+        self.refresh_all()
+
+    def detach(self) -> None:
+        """The connection is gone: keep changes pending until the next ``attach``."""
+        self._client = None
+
+    def changed(self, org_id: int) -> None:
+        """Balances or displays of ``org_id`` changed: republish its agents soon."""
+        self._pending_orgs.add(org_id)
+        self._wake.set()
+
+    def refresh_all(self) -> None:
+        """Republish every agent's content soon."""
+        self._pending_all = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish pending changes until cancelled."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._debounce_s)
+            self._wake.clear()
+            client = self._client
+            if client is None:
+                continue
+            orgs, everything = self._pending_orgs, self._pending_all
+            self._pending_orgs, self._pending_all = set(), False
+            try:
+                await self._publish(client, orgs, everything)
+            except (aiomqtt.MqttError, SQLAlchemyError) as exc:
+                log.warning("display publication failed, will retry: %s", exc)
+                self._pending_orgs |= orgs
+                self._pending_all |= everything
+                await asyncio.sleep(RETRY_AFTER_DB_ERROR_S)
+                self._wake.set()
+
+    async def _publish(self, client: aiomqtt.Client, orgs: set[int], everything: bool) -> None:
+        query = select(Agent).order_by(Agent.id)
+        if not everything:
+            query = query.where(Agent.org_id.in_(orgs))
+        async with self._sessions() as session:
+            agents = list((await session.execute(query)).scalars())
+        for agent in agents:
+            async with self._sessions() as session:
+                content = await agent_content(session, agent)
+                await session.commit()
+            await client.publish(
+                sync.topic(agent.agent_id, sync.Channel.DISPLAY), sync.encode(content), qos=1, retain=True
+            )
+            self.published += 1

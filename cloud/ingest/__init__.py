@@ -1,0 +1,1 @@
+"""MQTT ingest: idempotent batch insert, attendance scoring, ack after commit, quarantine of poison."""

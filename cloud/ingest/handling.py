@@ -1,0 +1,104 @@
+"""Handle one MQTT message from an agent: events → store + commit → ack; status → last status.
+
+Every failure of the input ends in quarantine or a log line, never in an exception out of here,
+except database trouble: then nothing is acked and the agent sends the batch again later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.db.base import utc_now
+from cloud.db.models import Agent
+from cloud.db.session import SessionFactory
+from cloud.ingest.splitting import split_batch
+from cloud.ingest.store import quarantine, store_batch
+from firmware_protocols import sync
+
+log = logging.getLogger(__name__)
+
+# Two workers may race on the same redelivered batch: the loser's commit fails on the UNIQUE
+# constraint and a retry then finds the events stored.
+MAX_ATTEMPTS = 3
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """What to do after the commit: publish ``ack`` (if any) and refresh the org's displays (if any)."""
+
+    ack: sync.Ack | None = None
+    changed_org: int | None = None
+
+
+async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -> Outcome:
+    """Apply one message durably and say what to publish afterwards."""
+    try:
+        agent_id, channel = sync.parse_topic(topic)
+    except sync.SyncProtocolError as exc:
+        return await _quarantined(sessions, topic, payload, str(exc))
+    if channel is sync.Channel.STATUS:
+        return await _status(sessions, agent_id, payload)
+    if channel is not sync.Channel.EVENTS:
+        return Outcome()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return await _events(sessions, agent_id, topic, payload)
+        except IntegrityError:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("concurrent insert of a batch from %s, retrying", agent_id)
+    raise AssertionError("unreachable")
+
+
+async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: bytes) -> Outcome:
+    async with sessions() as session:
+        agent = await _agent(session, agent_id)
+        if agent is None:
+            quarantine(session, topic, payload, f"unknown agent {agent_id!r}")
+            await session.commit()
+            return Outcome()
+        try:
+            batch = split_batch(payload)
+        except sync.SyncProtocolError as exc:
+            quarantine(session, topic, payload, str(exc))
+            await session.commit()
+            return Outcome()
+        result = await store_batch(session, agent, topic, batch)
+        org_id = agent.org_id
+        await session.commit()
+    ack = sync.Ack(batch_id=batch.batch_id, event_ids=result.acked_ids) if result.acked_ids else None
+    return Outcome(ack=ack, changed_org=org_id if result.balances_changed else None)
+
+
+async def _status(sessions: SessionFactory, agent_id: str, payload: bytes) -> Outcome:
+    try:
+        sync.decode_status(payload)
+    except sync.SyncProtocolError as exc:
+        return await _quarantined(sessions, sync.topic(agent_id, sync.Channel.STATUS), payload, str(exc))
+    async with sessions() as session:
+        agent = await _agent(session, agent_id)
+        if agent is None:
+            log.warning("status from unknown agent %s ignored", agent_id)
+            return Outcome()
+        agent.last_status = json.loads(payload)
+        agent.last_status_at = utc_now()
+        await session.commit()
+    return Outcome()
+
+
+async def _quarantined(sessions: SessionFactory, topic: str, payload: bytes, error: str) -> Outcome:
+    log.warning("quarantined a message on %s: %s", topic, error)
+    async with sessions() as session:
+        quarantine(session, topic, payload, error)
+        await session.commit()
+    return Outcome()
+
+
+async def _agent(session: AsyncSession, agent_id: str) -> Agent | None:
+    return (await session.execute(select(Agent).where(Agent.agent_id == agent_id))).scalar_one_or_none()

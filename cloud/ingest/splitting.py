@@ -1,0 +1,83 @@
+"""Split an event batch into decodable events and rejected ones, reusing the contract's decoder.
+
+Rule: the whole batch is decoded with ``sync.decode_batch``. If that fails, the envelope alone is
+checked (the same decoder, with the events left out); a bad envelope rejects the whole payload
+(there is nothing to ack). Otherwise every event is decoded on its own, as a one-event batch, so
+one bad event is quarantined without losing the others. A rejected event whose ``id`` is a
+canonical UUIDv7 can still be acked once it is durably quarantined.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import Any
+
+from firmware_protocols import sync
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class RejectedEvent:
+    event_id: str | None
+    raw: bytes
+    error: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class SplitBatch:
+    batch_id: str
+    events: tuple[sync.Event, ...]
+    rejected: tuple[RejectedEvent, ...]
+
+
+def split_batch(payload: bytes) -> SplitBatch:
+    """The batch's good events and rejects; raises ``SyncProtocolError`` when the envelope itself is bad."""
+    try:
+        batch = sync.decode_batch(payload)
+    except sync.SyncProtocolError as whole:
+        envelope, raw_events = _envelope(payload, whole)
+        return _split_events(envelope, raw_events)
+    return SplitBatch(batch_id=batch.batch_id, events=batch.events, rejected=())
+
+
+def _envelope(payload: bytes, whole: sync.SyncProtocolError) -> tuple[dict[str, Any], list[Any]]:
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise whole from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("events"), list):
+        raise whole
+    raw_events: list[Any] = obj["events"]
+    envelope = {k: v for k, v in obj.items() if k != "events"}
+    sync.decode_batch(_dump({**envelope, "events": []}))  # raises when the envelope is bad
+    if len(raw_events) > sync.MAX_BATCH_EVENTS:
+        raise whole
+    return envelope, raw_events
+
+
+def _split_events(envelope: dict[str, Any], raw_events: list[Any]) -> SplitBatch:
+    events: list[sync.Event] = []
+    rejected: list[RejectedEvent] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            events.extend(sync.decode_batch(_dump({**envelope, "events": [raw]})).events)
+        except sync.SyncProtocolError as exc:
+            error = str(exc).replace("batch.events[0]", f"batch.events[{index}]")
+            rejected.append(RejectedEvent(event_id=_event_id(raw), raw=_dump(raw), error=error))
+    return SplitBatch(batch_id=str(envelope["batch_id"]), events=tuple(events), rejected=tuple(rejected))
+
+
+def _event_id(raw: object) -> str | None:
+    candidate = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(candidate, str):
+        return None
+    try:
+        parsed = uuid.UUID(candidate)
+    except ValueError:
+        return None
+    return candidate if parsed.version == 7 and str(parsed) == candidate else None
+
+
+def _dump(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

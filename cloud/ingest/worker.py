@@ -1,0 +1,101 @@
+"""The MQTT ingest worker: one connection, subscriptions, and a reconnect loop with backoff.
+
+After aiomqtt's guidance, reconnection is an explicit loop here. Events arrive through the shared
+group (workers scale out behind a clustered broker); status through a plain subscription (every
+worker may record it; retained status is not delivered to shared subscriptions). Each message is
+handled to the end (commit, then ack) before the next one; the broker holds the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import ssl
+
+import aiomqtt
+
+from cloud.db.session import SessionFactory
+from cloud.displays.publisher import DisplayPublisher
+from cloud.ingest.handling import handle_message
+from cloud.settings import MqttEndpoint
+from firmware_protocols import sync
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+
+def mqtt_client(endpoint: MqttEndpoint, role: str) -> aiomqtt.Client:
+    """A client for ``endpoint`` with a unique identifier (clean session: agents resend what is unacked)."""
+    identifier = f"mpm-cloud-{role}-{socket.gethostname()}-{os.getpid()}-{random.randrange(1 << 32):08x}"
+    return aiomqtt.Client(
+        endpoint.host,
+        endpoint.port,
+        username=endpoint.username,
+        password=endpoint.password,
+        identifier=identifier,
+        tls_context=ssl.create_default_context() if endpoint.tls else None,
+    )
+
+
+class IngestWorker:
+    """Consumes events and status from every agent; acks after commit; feeds the display publisher."""
+
+    def __init__(
+        self, endpoint: MqttEndpoint, shared_group: str, sessions: SessionFactory, publisher: DisplayPublisher
+    ) -> None:
+        self._endpoint = endpoint
+        self._shared_group = shared_group or None
+        self._sessions = sessions
+        self._publisher = publisher
+        self.subscribed = asyncio.Event()  # set while subscribed (tests and readiness wait on it)
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting with jittered exponential backoff."""
+        backoff = BACKOFF_FIRST_S
+        while True:
+            try:
+                async with mqtt_client(self._endpoint, "ingest") as client:
+                    backoff = BACKOFF_FIRST_S
+                    await self._consume(client)
+            except aiomqtt.MqttError as exc:
+                log.warning("MQTT connection lost (%s); reconnecting in %.1fs", exc, backoff)
+            finally:
+                self.subscribed.clear()
+                self._publisher.detach()
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        await client.subscribe(sync.subscription(sync.Channel.EVENTS, shared_group=self._shared_group), qos=1)
+        await client.subscribe(sync.subscription(sync.Channel.STATUS), qos=1)
+        self._publisher.attach(client)
+        self.subscribed.set()
+        log.info("ingest subscribed on %s:%d", self._endpoint.host, self._endpoint.port)
+        async for message in client.messages:
+            await self._handle(client, message.topic.value, _payload_bytes(message.payload))
+
+    async def _handle(self, client: aiomqtt.Client, topic: str, payload: bytes) -> None:
+        try:
+            outcome = await handle_message(self._sessions, topic, payload)
+        except Exception:
+            # Database trouble (or a bug): nothing was committed, so nothing is acked; the agent resends.
+            log.exception("could not store a message on %s; left unacked", topic)
+            return
+        if outcome.ack is not None:
+            agent_id, _ = sync.parse_topic(topic)
+            await client.publish(sync.topic(agent_id, sync.Channel.ACK), sync.encode(outcome.ack), qos=1)
+        if outcome.changed_org is not None:
+            self._publisher.changed(outcome.changed_org)
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    return b"" if payload is None else str(payload).encode()

@@ -1,0 +1,154 @@
+"""The agent's configuration: one typed model, parsed once at start-up from TOML.
+
+``load_config(path)`` reads ``agent.toml`` and validates it into ``AgentConfig``; any problem raises
+``ConfigError`` whose message names the file and the field (the CLI exits 78, EX_CONFIG). The layered
+loader (conf.d, ``MPM_AGENT_*`` env, flags) lives in ``settings_layers.py`` and reuses this model.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import urllib.parse
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from edge_agent.drivers.alpha_sign.config import AlphaSignConfig
+from edge_agent.drivers.zkteco.config import ZkTerminalConfig
+from firmware_protocols.sync import MAX_BATCH_EVENTS, SyncProtocolError, validate_agent_id
+
+EX_CONFIG: Final = 78
+DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
+MiB: Final = 1024 * 1024
+
+DeviceConfig = Annotated[ZkTerminalConfig | AlphaSignConfig, Field(discriminator="kind")]
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, not TOML, or does not validate; the message says where."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsConfig(_Model):
+    """TLS material; with ``mqtts://`` the server certificate is always verified."""
+
+    ca_file: Path | None = Field(default=None, description="CA bundle; the system store when absent")
+    cert_file: Path | None = Field(default=None, description="client certificate for mutual TLS")
+    key_file: Path | None = Field(default=None, description="private key of cert_file")
+
+    @model_validator(mode="after")
+    def _key_needs_cert(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
+        return self
+
+
+class MqttConfig(_Model):
+    url: str = Field(description="mqtt://host[:port] or mqtts://host[:port]")
+    username: str | None = None
+    password: SecretStr | None = None
+    keepalive_s: int = Field(default=15, ge=5, le=30)
+    ack_timeout_s: float = Field(default=10.0, gt=0)
+    tls: TlsConfig = TlsConfig()
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise ValueError("must look like mqtt://host[:port] or mqtts://host[:port]")
+        _ = parts.port  # raises ValueError on a bad port
+        return url
+
+    @model_validator(mode="after")
+    def _tls_only_with_mqtts(self) -> MqttConfig:
+        if not self.uses_tls and self.tls != TlsConfig():
+            raise ValueError("tls settings need an mqtts:// url (there is no plaintext fallback)")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return urllib.parse.urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.port or DEFAULT_PORTS[parts.scheme]
+
+
+class OutboxConfig(_Model):
+    path: Path = Field(description="SQLite file of the durable outbox")
+    max_bytes: int = Field(default=512 * MiB, ge=MiB, description="cap on database + WAL size")
+    batch_size: int = Field(default=100, ge=1, le=MAX_BATCH_EVENTS)
+    max_in_flight_batches: int = Field(default=4, ge=1, le=64)
+
+
+class AgentConfig(_Model):
+    agent_id: str
+    mqtt: MqttConfig
+    outbox: OutboxConfig
+    status_interval_s: float = Field(default=10.0, gt=0)
+    devices: list[DeviceConfig] = Field(default_factory=list)
+
+    @field_validator("agent_id")
+    @classmethod
+    def _check_agent_id(cls, agent_id: str) -> str:
+        try:
+            return validate_agent_id(agent_id)
+        except SyncProtocolError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_names(cls, devices: list[ZkTerminalConfig | AlphaSignConfig]) -> list[Any]:
+        seen: set[str] = set()
+        for device in devices:
+            if device.name in seen:
+                raise ValueError(f"device name {device.name!r} is used twice")
+            seen.add(device.name)
+        return devices
+
+
+def load_config(path: Path | str) -> AgentConfig:
+    """Read and validate the TOML file at ``path``; raise ``ConfigError`` naming file and field."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return validate_config(raw, source=str(path))
+
+
+def validate_config(raw: dict[str, Any], *, source: str) -> AgentConfig:
+    """Validate already-parsed settings; errors name ``source`` and the dotted field path."""
+    try:
+        return AgentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line per problem: ``source: field.path: message``."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{source}: {where}: {error['msg']}")
+    return "\n".join(lines)

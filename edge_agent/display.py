@@ -1,0 +1,86 @@
+"""Display routing: the cloud's retained display content → each sign driver, newest version only.
+
+Rules: content whose ``version`` is not above the last applied one is ignored (a broker may deliver
+a retained message twice, and a replay must never overwrite newer content). Accepted content is
+persisted first (outbox keep-latest, so signs show it again after a restart without the cloud),
+then handed to the signs by a separate task, so a slow sign never stalls the MQTT link. Each sign
+only ever gets its newest pending content (older pending content is replaced, not queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Final, Protocol
+
+from edge_agent.outbox import Outbox
+from firmware_protocols.sync import DisplayContent, SignContent, decode_display
+
+log = logging.getLogger(__name__)
+
+LATEST_NAME: Final = "display"
+SHOW_TIMEOUT_S: Final = 60.0
+
+
+class Sign(Protocol):
+    async def show(self, content: SignContent) -> None:
+        """Put ``content`` on the sign."""
+        ...
+
+
+class DisplayRouter:
+    def __init__(self, outbox: Outbox, signs: Mapping[str, Sign]) -> None:
+        self._outbox, self._signs = outbox, signs
+        self.applied_version: int | None = None
+        self.ignored = 0
+        self._pending: dict[str, SignContent] = {}
+        self._wake = asyncio.Event()
+
+    async def handle(self, payload: bytes) -> bool:
+        """Apply a ``down/display`` payload; False when it is stale. Raises SyncProtocolError if bad."""
+        content = decode_display(payload)
+        if not self._is_newer(content):
+            self.ignored += 1
+            return False
+        await self._outbox.save_latest(LATEST_NAME, payload)
+        self._apply(content)
+        return True
+
+    async def replay(self) -> None:
+        """Queue the persisted content for the signs (start-up, before the cloud is reachable)."""
+        payload = await self._outbox.load_latest(LATEST_NAME)
+        if payload is not None:
+            content = decode_display(payload)
+            if self._is_newer(content):
+                log.info("replaying display content version %d", content.version)
+                self._apply(content)
+
+    async def run(self) -> None:
+        """Replay, then push pending content to the signs for ever."""
+        await self.replay()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            pending, self._pending = self._pending, {}
+            for name, content in pending.items():
+                await self._show(name, content)
+
+    def _is_newer(self, content: DisplayContent) -> bool:
+        return self.applied_version is None or content.version > self.applied_version
+
+    def _apply(self, content: DisplayContent) -> None:
+        self.applied_version = content.version
+        for sign_content in content.signs:
+            if sign_content.sign in self._signs:
+                self._pending[sign_content.sign] = sign_content
+            else:
+                log.warning("display content for unknown sign %r ignored", sign_content.sign)
+        self._wake.set()
+
+    async def _show(self, name: str, content: SignContent) -> None:
+        try:
+            async with asyncio.timeout(SHOW_TIMEOUT_S):
+                await self._signs[name].show(content)
+        except Exception:
+            log.exception("sign %s failed to show content", name)

@@ -1,0 +1,1 @@
+"""Hikvision ISAPI face terminal: pull AcsEvent or follow the alertStream, Digest auth (PROTOCOLS.md §4)."""

@@ -1,0 +1,168 @@
+"""The ISAPI face terminal driver: punches into the outbox, pictures never (PRIVACY.md BIO-1/2).
+
+Loop: connect (deviceInfo → serial; picture upload off) → device up → pull mode: read AcsEvent
+pages every ``poll_interval_s``; stream mode: open the alertStream, catch up by pull, then follow
+it (a gap in ``serialNo`` triggers a catch-up pull; a dropped or silent stream is reopened).
+Resume: ``_last_serial`` is only advanced after ``sink.accept`` returned (durable); after a restart
+the whole log is read again and the sink's dedup on ``"{device serial}|{serialNo}"`` absorbs it.
+Failure: device down (logged once by DeviceHealth), retry with exponential backoff and jitter; a
+refused password is retried just as slowly (devices lock accounts after repeated failures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+
+from edge_agent.device_health import DeviceHealth
+from edge_agent.drivers.isapi.client import DeviceAuthError, DeviceError, IsapiClient
+from edge_agent.drivers.isapi.config import IsapiFaceConfig
+from edge_agent.drivers.isapi.mapping import is_punch, to_device_record
+from edge_agent.records import EventSink
+from firmware_protocols.errors import NEED_DATA
+from firmware_protocols.isapi import AlertStreamDecoder
+from firmware_protocols.isapi.acs_event import MAX_RESULTS_CAP
+from firmware_protocols.isapi.messages import (
+    AcsEventCond,
+    AcsEventRecord,
+    PartSkipped,
+    PictureDropped,
+    SearchStatus,
+    StreamMessage,
+    UserSearchCond,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class IsapiMetrics:
+    """Counters for ``/metrics``: pictures dropped unread (BIO-2), stream reopenings, non-punch events."""
+
+    pictures_dropped: int = 0
+    stream_reconnects: int = 0
+    events_ignored: int = 0
+    parts_skipped: int = 0
+
+
+class _Backoff:
+    def __init__(self, initial_s: float, max_s: float) -> None:
+        self._initial, self._max, self._failures = initial_s, max_s, 0
+
+    def next_delay(self) -> float:
+        delay = min(self._max, self._initial * 2.0**self._failures)
+        self._failures += 1
+        return delay * random.uniform(0.9, 1.1)  # jitter, not crypto
+
+    def reset(self) -> None:
+        self._failures = 0
+
+
+class IsapiFaceDriver:
+    def __init__(self, config: IsapiFaceConfig, sink: EventSink, health: DeviceHealth) -> None:
+        self.config = config
+        self._sink = sink
+        self._health = health
+        self._serial = ""
+        self._last_serial: int | None = None
+        self._backoff = _Backoff(config.backoff_initial_s, config.backoff_max_s)
+        self.metrics = IsapiMetrics()
+        health.register(config.name)
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        while True:
+            try:
+                async with IsapiClient(self.config) as client:
+                    await self._session(client)
+            except DeviceError as exc:
+                self._health.down(self.config.name, str(exc))
+            await asyncio.sleep(self._backoff.next_delay())
+
+    async def _session(self, client: IsapiClient) -> None:
+        info = await client.device_info()
+        await client.turn_pictures_off()
+        self._serial = info.serial_number
+        self._health.up(self.config.name)
+        self._backoff.reset()
+        if self.config.mode == "pull":
+            while True:
+                await self._pull(client)
+                await asyncio.sleep(self.config.poll_interval_s)
+        while True:
+            await self._follow_stream(client)
+            self.metrics.stream_reconnects += 1
+            await asyncio.sleep(self.config.backoff_initial_s)
+
+    # -- pull -------------------------------------------------------------------------------------
+    async def _pull(self, client: IsapiClient) -> None:
+        """Read every event after ``_last_serial``, page by page, each page accepted durably."""
+        search_id, position = uuid.uuid4().hex, 0
+        begin = None if self._last_serial is None else self._last_serial + 1
+        while True:
+            cond = AcsEventCond(
+                search_id=search_id, position=position, max_results=MAX_RESULTS_CAP, begin_serial_no=begin
+            )
+            page = await client.search_events(cond)
+            await self._accept(page.records)
+            position += len(page.records)
+            if page.status is not SearchStatus.MORE or not page.records:
+                return
+
+    async def _accept(self, records: Sequence[AcsEventRecord]) -> None:
+        fresh = [r for r in records if self._last_serial is None or r.serial_no > self._last_serial]
+        punches = [to_device_record(self.config.name, self._serial, r) for r in fresh if is_punch(r)]
+        self.metrics.events_ignored += len(fresh) - len(punches)
+        if punches:
+            await self._sink.accept(punches)
+        if fresh:
+            self._last_serial = max(r.serial_no for r in fresh)
+
+    # -- stream -----------------------------------------------------------------------------------
+    async def _follow_stream(self, client: IsapiClient) -> None:
+        """Open the stream, catch up by pull, then follow it until it ends or falls silent."""
+        try:
+            async with client.alert_stream(self.config.stream_idle_timeout_s) as (content_type, chunks):
+                decoder = AlertStreamDecoder(content_type)
+                await self._pull(client)
+                async for chunk in chunks:
+                    decoder.feed(chunk)
+                    while (message := decoder.next_message()) is not NEED_DATA:
+                        await self._on_stream_message(client, message)
+        except DeviceError as exc:
+            if isinstance(exc, DeviceAuthError):
+                raise
+            log.info("device %s: alertStream ended (%s); reopening", self.config.name, exc)
+            await self._probe(client)
+
+    async def _probe(self, client: IsapiClient) -> None:
+        """A cheap request: if the device itself is gone, this raises and the session ends."""
+        await client.device_info()
+
+    async def _on_stream_message(self, client: IsapiClient, message: StreamMessage) -> None:
+        if isinstance(message, AcsEventRecord):
+            gap = self._last_serial is not None and message.serial_no > self._last_serial + 1
+            await (self._pull(client) if gap else self._accept([message]))
+        elif isinstance(message, PictureDropped):
+            self.metrics.pictures_dropped += 1
+            log.debug("device %s: dropped a %d-byte picture unread", self.config.name, message.size)
+        elif isinstance(message, PartSkipped):
+            self.metrics.parts_skipped += 1
+            self._health.count_error(self.config.name, f"alertStream: {message.reason}")
+
+    # -- erasure ----------------------------------------------------------------------------------
+    async def delete_user(self, pin: str) -> bool:
+        """Remove person ``pin`` from the terminal; True once a search no longer finds them (DEL-1)."""
+        try:
+            async with IsapiClient(self.config) as client:
+                await client.delete_users((pin,))
+                cond = UserSearchCond(search_id=uuid.uuid4().hex, employee_nos=(pin,))
+                page = await client.search_users(cond)
+        except DeviceError as exc:
+            log.warning("device %s: deleting a user failed: %s", self.config.name, exc)
+            return False
+        return not any(user.employee_no == pin for user in page.users)

@@ -1,0 +1,132 @@
+"""Agent driver for a Modbus LED points display: content in, register writes out, version confirmed.
+
+Loop (``run``): wait until there is content the module does not show yet, or until ``poll_s`` passes
+(then read the version back: a module that was power-cycled or replaced shows something else, so
+everything is re-sent). A push writes the content blocks, then the version LAST, then reads the
+version back; a mismatch or any bus error retries the whole push with backoff. The module is marked
+down once after ``DOWN_AFTER`` failed pushes in a row and up once when a push or check succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from edge_agent.device_health import DeviceHealth
+from edge_agent.drivers.modbus_led.bus import BusError, ModbusBus, shared_bus
+from edge_agent.drivers.modbus_led.config import ModbusLedConfig
+from firmware_protocols.modbus_led import (
+    PROFILES,
+    DisplayedRow,
+    WriteBlock,
+    decode_unsigned,
+    encode_content,
+)
+from firmware_protocols.sync import SignContent
+
+log = logging.getLogger(__name__)
+
+DOWN_AFTER: Final = 2
+BACKOFF_S: Final = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class ModbusLedError(Exception):
+    """The module did not confirm the content (the driver's one error type)."""
+
+
+def sign_title(content: SignContent) -> str:
+    return f"{content.title} {content.period}".strip()
+
+
+def content_plan(config: ModbusLedConfig, content: SignContent, version: int) -> tuple[WriteBlock, ...]:
+    """The write plan of ``content`` for ``config``'s profile, committing ``version``."""
+    rows = [DisplayedRow(rank=row.rank, name=row.name, points=row.points) for row in content.rows]
+    profile = PROFILES[config.profile]
+    return encode_content(profile, rows, title=sign_title(content), version=version, dwell_s=config.dwell_s)
+
+
+class ModbusLedDriver:
+    def __init__(
+        self, config: ModbusLedConfig, health: DeviceHealth, *, bus: ModbusBus | None = None
+    ) -> None:
+        self.config = config
+        self.health = health
+        self.profile = PROFILES[config.profile]
+        self._bus = bus
+        self._wanted: SignContent | None = None
+        self._shown: SignContent | None = None
+        self._version = 0
+        self._changed = asyncio.Event()
+        health.register(config.name)
+
+    @property
+    def shown(self) -> SignContent | None:
+        """The content the module confirmed last."""
+        return self._shown
+
+    async def show(self, content: SignContent) -> None:
+        """Remember ``content``; ``run`` sends it when it differs from what the module shows."""
+        self._wanted = content
+        if content != self._shown:
+            self._changed.set()
+
+    async def run(self) -> None:
+        """Forever: keep the module showing the latest content."""
+        failures = 0
+        while True:
+            await self._wait_for_work()
+            try:
+                await self._sync()
+            except (BusError, ModbusLedError) as exc:
+                failures += 1
+                self._count_failure(failures, exc)
+                self._changed.set()
+                await asyncio.sleep(BACKOFF_S[min(failures, len(BACKOFF_S)) - 1])
+                continue
+            failures = 0
+            self.health.up(self.config.name)
+
+    async def _wait_for_work(self) -> None:
+        if self._changed.is_set():
+            return
+        try:
+            async with asyncio.timeout(self.config.poll_s):
+                await self._changed.wait()
+        except TimeoutError:
+            return
+
+    async def _sync(self) -> None:
+        self._changed.clear()
+        wanted = self._wanted
+        if wanted is None:
+            await self._read_version()  # nothing to show yet: just check the module answers
+        elif wanted != self._shown or await self._read_version() != self._version:
+            await self._push(wanted)
+
+    def _count_failure(self, failures: int, exc: Exception) -> None:
+        self.health.count_error(self.config.name, str(exc))
+        if failures >= DOWN_AFTER:
+            self.health.down(self.config.name, str(exc))
+        self._shown = None  # re-send everything once the module is back
+
+    async def _push(self, content: SignContent) -> None:
+        version = (max(self._version, await self._read_version()) + 1) % self.profile.version_modulus or 1
+        plan = content_plan(self.config, content, version)
+        for block in plan:
+            await self._bus_for().write(self.config.unit, block.address, block.registers)
+        confirmed = await self._read_version()
+        if confirmed != version:
+            raise ModbusLedError(f"module reads version {confirmed}, wrote {version}")
+        self._version, self._shown = version, content
+        log.debug("%s shows version %d", self.config.name, version)
+
+    async def _read_version(self) -> int:
+        bus = self._bus_for()
+        words = await bus.read(self.config.unit, self.profile.version, self.profile.version_registers)
+        return decode_unsigned(words, self.profile.word_order)
+
+    def _bus_for(self) -> ModbusBus:
+        if self._bus is None:
+            self._bus = shared_bus(self.config)
+        return self._bus

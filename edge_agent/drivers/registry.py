@@ -1,0 +1,105 @@
+"""Driver construction by ``kind``, importing only the driver modules the inventory uses.
+
+Lazy imports keep the agent's memory down (DESIGN memory facts: each protocol stack costs MBs);
+the table says, per kind, where the driver lives, whether it takes the outbox as its event sink and
+whether it is a sign (gets display content).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Protocol
+
+from edge_agent.device_health import DeviceHealth
+from edge_agent.display import Sign
+from edge_agent.records import EventSink
+
+
+class DriverUnavailable(Exception):
+    """A configured kind has no importable driver module; the message names the module."""
+
+
+class Runnable(Protocol):
+    async def run(self) -> None:
+        """Serve the device until cancelled."""
+        ...
+
+
+class DeviceConfigLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class DriverKind:
+    module: str
+    class_name: str
+    takes_sink: bool
+    is_sign: bool
+
+
+DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
+    "zkteco": DriverKind(
+        module="edge_agent.drivers.zkteco.driver",
+        class_name="ZkTerminalDriver",
+        takes_sink=True,
+        is_sign=False,
+    ),
+    "alpha_sign": DriverKind(
+        module="edge_agent.drivers.alpha_sign.driver",
+        class_name="AlphaSignDriver",
+        takes_sink=False,
+        is_sign=True,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Drivers:
+    """Every configured driver by device name; ``signs`` are the ones that show display content."""
+
+    runners: Mapping[str, Runnable]
+    signs: Mapping[str, Sign]
+
+
+def driver_class(kind: str, table: Mapping[str, DriverKind] = DRIVER_KINDS) -> Any:
+    """Import and return the driver class for ``kind``; ``DriverUnavailable`` names what is missing."""
+    entry = table.get(kind)
+    if entry is None:
+        raise DriverUnavailable(f"no driver is registered for kind {kind!r}")
+    try:
+        module = importlib.import_module(entry.module)
+    except ModuleNotFoundError as exc:
+        raise DriverUnavailable(
+            f"driver for kind {kind!r} cannot be loaded: module {exc.name or entry.module} is not installed"
+        ) from exc
+    try:
+        return getattr(module, entry.class_name)
+    except AttributeError:
+        raise DriverUnavailable(f"module {entry.module} has no class {entry.class_name}") from None
+
+
+def build_drivers(
+    configs: Iterable[DeviceConfigLike],
+    *,
+    sink: EventSink,
+    health: DeviceHealth,
+    table: Mapping[str, DriverKind] = DRIVER_KINDS,
+) -> Drivers:
+    """One driver per configured device, constructed as its kind's table entry says."""
+    runners: dict[str, Runnable] = {}
+    signs: dict[str, Sign] = {}
+    for config in configs:
+        entry = table.get(config.kind)
+        cls = driver_class(config.kind, table)
+        driver = cls(config, sink, health) if entry and entry.takes_sink else cls(config, health)
+        health.register(config.name)
+        runners[config.name] = driver
+        if entry and entry.is_sign:
+            signs[config.name] = driver
+    return Drivers(runners=runners, signs=signs)

@@ -1,0 +1,1 @@
+"""ZKTeco terminals pushing over ADMS (HTTP ``/iclock/*``): the agent is the server."""

@@ -1,0 +1,89 @@
+"""ADMS records → DeviceRecords: punches with ZK codes, command results. No names, no pictures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Final
+
+from edge_agent.records import DeviceRecord
+from firmware_protocols import zk_push
+from firmware_protocols.sync import (
+    ZK_PUNCH_STATES,
+    ZK_VERIFY_MODES,
+    CommandResult,
+    EventKind,
+    Punch,
+    PunchState,
+    VerifyMode,
+)
+
+DEVICE_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+MAX_CODE_LEN: Final = 32  # sync.Punch pin / verify_code / state_code
+MAX_DETAIL_LEN: Final = 2000
+
+
+def fits_contract(record: zk_push.AttRecord) -> bool:
+    """False for a record the cloud contract cannot carry (over-long PIN or codes)."""
+    return all(len(text) <= MAX_CODE_LEN for text in (record.pin, record.status, record.verify, record.time))
+
+
+def punch_dedup_key(sn: str, record: zk_push.AttRecord) -> str:
+    """The terminal's identity for a punch (PROTOCOLS.md §3.2): SN|PIN|time|status|verify."""
+    return f"{sn}|{record.pin}|{record.time}|{record.status}|{record.verify}"
+
+
+def punch_record(
+    device: str, sn: str, record: zk_push.AttRecord, zone: zoneinfo.ZoneInfo, received_at: dt.datetime
+) -> DeviceRecord:
+    """A PUNCH record; a time that cannot be read keeps the punch, flagged ``clock_suspect``."""
+    occurred_at = local_to_utc(record.time, zone)
+    key = punch_dedup_key(sn, record)
+    punch = Punch(
+        pin=record.pin,
+        verify_mode=ZK_VERIFY_MODES.get(_code(record.verify), VerifyMode.OTHER),
+        verify_code=record.verify,
+        state=ZK_PUNCH_STATES.get(_code(record.status), PunchState.UNDEFINED),
+        state_code=record.status,
+        dedup_key=key,
+        clock_suspect=occurred_at is None,
+    )
+    return DeviceRecord(
+        kind=EventKind.PUNCH,
+        device=device,
+        occurred_at=occurred_at or received_at,
+        device_time=record.time,
+        data=punch.to_data(),
+        dedup_key=key,
+    )
+
+
+def local_to_utc(text: str, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """A terminal's local ``YYYY-MM-DD HH:MM:SS`` in UTC, or None when it is not such a time."""
+    try:
+        local = dt.datetime.strptime(text, DEVICE_TIME_FORMAT)  # noqa: DTZ007 - the zone is attached next
+    except ValueError:
+        return None
+    return local.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+def _code(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 6 else -1
+
+
+def result_record(
+    device: str, sn: str, result: zk_push.CommandResult, cmd_id: str, received_at: dt.datetime
+) -> DeviceRecord:
+    """A CMD_RESULT record for one devicecmd line."""
+    detail = f"{result.cmd} return={result.return_code}"
+    if result.extra:
+        detail += " " + " ".join(f"{key}={value}" for key, value in result.extra)
+    data = CommandResult(cmd_id=cmd_id, ok=result.ok, detail=detail[:MAX_DETAIL_LEN])
+    return DeviceRecord(
+        kind=EventKind.CMD_RESULT,
+        device=device,
+        occurred_at=received_at,
+        device_time="",
+        data=data.to_data(),
+        dedup_key=f"{sn}|cmd|{result.id}|{result.return_code}",
+    )

@@ -1,0 +1,86 @@
+"""Cloud commands (``down/cmd``): drop expired and already-seen ones, run the rest from a table.
+
+A command's identity is its ``cmd_id``. Its result is stored through the outbox with the dedup key
+``cmd:{cmd_id}`` on the agent's own device name, so that key is also the persisted record of "this
+command was processed": a redelivered command finds it and is not run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
+
+from edge_agent.outbox import AGENT_DEVICE, Outbox
+from edge_agent.records import DeviceRecord
+from firmware_protocols.sync import Command, CommandResult, EventKind, decode_command
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Command], Awaitable[CommandResult]]
+
+
+async def _ping(command: Command) -> CommandResult:
+    return CommandResult(cmd_id=command.cmd_id, ok=True, detail="pong")
+
+
+async def _sync_time(command: Command) -> CommandResult:
+    # Device clock sync is the scheduler's job; accepting the request is all the link does for now.
+    return CommandResult(cmd_id=command.cmd_id, ok=True, detail="clock sync scheduled")
+
+
+DEFAULT_HANDLERS: Final[Mapping[str, Handler]] = {"ping": _ping, "sync_time": _sync_time}
+
+
+def command_key(cmd_id: str) -> str:
+    return f"cmd:{cmd_id}"
+
+
+class CommandRunner:
+    def __init__(self, outbox: Outbox, handlers: Mapping[str, Handler] = DEFAULT_HANDLERS) -> None:
+        self._outbox, self._handlers = outbox, handlers
+        self.executed = 0
+        self.expired = 0
+        self.duplicates = 0
+
+    async def handle(self, payload: bytes) -> None:
+        """Decode (SyncProtocolError on a bad payload), filter, run, and store the result."""
+        command = decode_command(payload)
+        now = dt.datetime.now(dt.UTC)
+        if command.expires_at <= now:
+            self.expired += 1
+            log.info(
+                "command %s (%s) expired at %s; dropped", command.cmd_id, command.type, command.expires_at
+            )
+            return
+        if await self._outbox.is_known(AGENT_DEVICE, command_key(command.cmd_id)):
+            self.duplicates += 1
+            log.info("command %s already processed; dropped", command.cmd_id)
+            return
+        result = await self._execute(command)
+        self.executed += 1
+        await self._outbox.accept([_result_record(result, now)])
+
+    async def _execute(self, command: Command) -> CommandResult:
+        handler = self._handlers.get(command.type)
+        if handler is None:
+            return CommandResult(
+                cmd_id=command.cmd_id, ok=False, detail=f"unknown command type {command.type!r}"
+            )
+        try:
+            return await handler(command)
+        except Exception as exc:
+            log.exception("command %s (%s) failed", command.cmd_id, command.type)
+            return CommandResult(cmd_id=command.cmd_id, ok=False, detail=f"{exc.__class__.__name__}: {exc}")
+
+
+def _result_record(result: CommandResult, now: dt.datetime) -> DeviceRecord:
+    return DeviceRecord(
+        kind=EventKind.CMD_RESULT,
+        device=AGENT_DEVICE,
+        occurred_at=now,
+        device_time=now.isoformat(),
+        data=result.to_data(),
+        dedup_key=command_key(result.cmd_id),
+    )

@@ -1,0 +1,107 @@
+"""The batch sender: outbox → ``EventBatch`` (QoS 1) with at most N batches awaiting the cloud's Ack.
+
+Rules: rows are deleted only on the cloud's ``Ack`` (never on PUBACK, which only means the broker
+has it). A batch not acked within ``ack_timeout_s`` has its leases released, so its rows go out
+again in a new batch (the cloud is idempotent on event ids). ``HUNG_AFTER`` timeouts in a row while
+connected mean the broker or the cloud is hung: ``LinkHung`` tears the connection down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import Final, Protocol
+
+from edge_agent.ids import uuid7_str
+from edge_agent.outbox import Outbox
+from firmware_protocols.sync import Ack, EventBatch, encode
+
+log = logging.getLogger(__name__)
+
+HUNG_AFTER: Final = 3
+
+
+class LinkHung(Exception):
+    """Acks stopped coming while connected: rebuild the connection."""
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _InFlight:
+    event_ids: tuple[str, ...]
+    deadline: float
+
+
+class BatchSender:
+    def __init__(
+        self, outbox: Outbox, events_topic: str, *, batch_size: int, max_in_flight: int, ack_timeout_s: float
+    ) -> None:
+        self._outbox, self._topic = outbox, events_topic
+        self._batch_size, self._max_in_flight, self._ack_timeout_s = batch_size, max_in_flight, ack_timeout_s
+        self._in_flight: dict[str, _InFlight] = {}
+        self._wake = asyncio.Event()
+        self._timeouts_in_a_row = 0
+        self.batches_sent = 0
+        self.ack_timeouts = 0
+        outbox.on_commit(self._wake.set)
+
+    async def run(self, client: Publisher) -> None:
+        """Send while connected; on any exit release the in-flight leases for the next connection."""
+        self._timeouts_in_a_row = 0
+        try:
+            while True:
+                self._expire_overdue()
+                if not await self._send_one(client):
+                    await self._wait_for_work()
+        finally:
+            for flight in self._in_flight.values():
+                self._outbox.release(flight.event_ids)
+            self._in_flight.clear()
+
+    async def on_ack(self, ack: Ack) -> int:
+        """The cloud committed these ids: delete the rows, free the batch slot."""
+        deleted = await self._outbox.ack(ack.event_ids)
+        self._in_flight.pop(ack.batch_id, None)
+        self._timeouts_in_a_row = 0
+        self._wake.set()
+        return deleted
+
+    async def _send_one(self, client: Publisher) -> bool:
+        if len(self._in_flight) >= self._max_in_flight:
+            return False
+        self._wake.clear()
+        events = await self._outbox.claim_batch(self._batch_size)
+        if not events:
+            return False
+        batch = EventBatch(batch_id=uuid7_str(), events=tuple(events))
+        deadline = time.monotonic() + self._ack_timeout_s
+        self._in_flight[batch.batch_id] = _InFlight(tuple(e.id for e in events), deadline)
+        await client.publish(self._topic, encode(batch), qos=1)
+        self.batches_sent += 1
+        return True
+
+    def _expire_overdue(self) -> None:
+        now = time.monotonic()
+        for batch_id, flight in list(self._in_flight.items()):
+            if flight.deadline <= now:
+                del self._in_flight[batch_id]
+                self._outbox.release(flight.event_ids)  # due again: resent in the next batch
+                self.ack_timeouts += 1
+                self._timeouts_in_a_row += 1
+                log.warning("batch %s not acked in %.1fs; resending its rows", batch_id, self._ack_timeout_s)
+        if self._timeouts_in_a_row >= HUNG_AFTER:
+            raise LinkHung(f"{self._timeouts_in_a_row} batches in a row were not acked")
+
+    async def _wait_for_work(self) -> None:
+        deadlines = [flight.deadline for flight in self._in_flight.values()]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass

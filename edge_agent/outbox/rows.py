@@ -1,0 +1,78 @@
+"""Conversions between driver records, outbox rows and contract events; the row-size estimate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Final
+
+from edge_agent.records import DeviceRecord
+from firmware_protocols.sync import Event, EventKind
+
+# Agent-originated events (command results, loss reports) use this device name; the inventory's
+# name pattern cannot produce it, so it never collides with a real device.
+AGENT_DEVICE: Final = "@agent"
+
+# Keep-latest kinds: only these may be shed when the byte cap is reached. Attendance (punch) and
+# command results are never dropped: accept() refuses them instead (back-pressure to the device).
+SHEDDABLE_KINDS: Final = frozenset({EventKind.DEVICE_STATE.value, "display", "status"})
+
+# Rough on-disk cost of a row beyond its JSON data: fixed columns, the id index entry, page slack.
+ROW_OVERHEAD_BYTES: Final = 240
+
+EVENT_COLUMNS: Final = "seq, id, kind, device, occurred_at, device_time, received_at, data"
+
+EventRow = tuple[int, str, str, str, str, str, str, str]
+
+
+def iso(value: dt.datetime) -> str:
+    """UTC ISO-8601 text with a Z suffix (refuses naive datetimes)."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware (UTC)")
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+def encode_data(record: DeviceRecord) -> str:
+    return json.dumps(dict(record.data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def estimated_bytes(data_json: str) -> int:
+    return len(data_json.encode()) + ROW_OVERHEAD_BYTES
+
+
+def to_row(record: DeviceRecord, *, seq: int, event_id: str, received_at: dt.datetime, data: str) -> EventRow:
+    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
+    return (
+        seq,
+        event_id,
+        kind,
+        record.device,
+        iso(record.occurred_at),
+        record.device_time,
+        iso(received_at),
+        data,
+    )
+
+
+def to_event(row: Iterable[object]) -> Event:
+    seq, event_id, kind, device, occurred_at, device_time, received_at, data = tuple(row)
+    return Event(
+        id=str(event_id),
+        seq=int(str(seq)),
+        kind=str(kind),
+        device=str(device),
+        occurred_at=parse_iso(str(occurred_at)),
+        device_time=str(device_time),
+        received_at=parse_iso(str(received_at)),
+        data=json.loads(str(data)),
+    )
+
+
+def is_sheddable(record: DeviceRecord) -> bool:
+    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
+    return kind in SHEDDABLE_KINDS

@@ -1,0 +1,304 @@
+"""The durable outbox: group-committed ``accept``, leased ``claim_batch``, ``ack`` deletes.
+
+Two aiosqlite connections: the writer (every write, serialised by one lock, one explicit
+transaction each) and a reader (claims and stats; WAL lets it read committed data while the
+writer works). ``accept`` only queues; the writer task (``run_writer``) takes everything queued
+at that moment as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only
+then resolves each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
+acked in time becomes claimable again, and after a restart every unacked row is due at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Final
+
+import aiosqlite
+
+from edge_agent.outbox import stats as st
+from edge_agent.outbox.rows import EVENT_COLUMNS, to_event
+from edge_agent.outbox.schema import prepare
+from edge_agent.outbox.writer import OutboxFull, commit_group
+from edge_agent.records import AcceptResult, DeviceRecord
+from firmware_protocols.sync import Event
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP_CALLERS: Final = 1000
+DEDUP_RETENTION_S: Final = 30 * 86400.0
+DEDUP_PRUNE_EVERY_S: Final = 3600.0
+_STOP: Final = None
+
+
+class OutboxClosed(Exception):
+    """The outbox's writer is not running; nothing can be accepted."""
+
+
+class _Pending:
+    __slots__ = ("future", "records")
+
+    def __init__(self, records: Sequence[DeviceRecord], future: asyncio.Future[AcceptResult]) -> None:
+        self.records, self.future = records, future
+
+
+class Outbox:
+    """``async with Outbox(path) as outbox`` opens it; ``run_writer()`` must run for ``accept``."""
+
+    def __init__(self, path: Path, *, max_bytes: int = 512 * 1024 * 1024, lease_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.lease_s = lease_s
+        self.transactions = 0  # group commits done (tests count them)
+        self.full = False
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._write_lock = asyncio.Lock()
+        self._leases: dict[str, float] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._accepting = False
+        self._last_prune = 0.0
+        self._wconn: aiosqlite.Connection | None = None
+        self._rconn: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> Outbox:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(self.path, 0o600)  # ENC-4: the file is readable by the service user only
+        self._wconn = await aiosqlite.connect(self.path, isolation_level=None)
+        wal_pages = max(16, min(1000, self.max_bytes // 4096 // 16))
+        await prepare(self._wconn, wal_pages=wal_pages)
+        self._rconn = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._rconn.execute("PRAGMA busy_timeout=5000")
+        await self.prune_dedup()
+        self._accepting = True  # queued records wait for run_writer
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._accepting = False
+        self._fail_queued()
+        for conn in (self._rconn, self._wconn):
+            if conn is not None:
+                await conn.close()
+        self._rconn = self._wconn = None
+
+    @property
+    def _writer(self) -> aiosqlite.Connection:
+        if self._wconn is None:
+            raise OutboxClosed("the outbox is not open")
+        return self._wconn
+
+    @property
+    def _reader(self) -> aiosqlite.Connection:
+        if self._rconn is None:
+            raise OutboxClosed("the outbox is not open")
+        return self._rconn
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit that may have added events."""
+        self._listeners.append(listener)
+
+    # -- accept / group commit ---------------------------------------------------------------
+
+    async def accept(self, records: Sequence[DeviceRecord]) -> AcceptResult:
+        """Store ``records`` durably (EventSink); returns after the group's commit, or raises OutboxFull."""
+        if not records:
+            return AcceptResult(stored=0, duplicates=0)
+        if not self._accepting:
+            raise OutboxClosed("the outbox is closed or its writer has stopped")
+        future: asyncio.Future[AcceptResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(list(records), future))
+        return await future
+
+    async def run_writer(self) -> None:
+        """The group-commit writer; on cancel or ``stop_writer`` it commits what is queued, then ends."""
+        try:
+            while await self._write_next_group():
+                pass
+        except asyncio.CancelledError:
+            self._accepting = False
+            while not self._queue.empty():
+                await self._write_next_group()
+            raise
+        finally:
+            self._accepting = False
+            self._fail_queued()
+
+    def stop_writer(self) -> None:
+        """Ask the writer to finish what is queued and return."""
+        self._accepting = False
+        self._queue.put_nowait(_STOP)
+
+    async def _write_next_group(self) -> bool:
+        first = await self._queue.get()
+        group, stop = self._gather(first)
+        if group:
+            task = asyncio.ensure_future(self._commit(group))
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await task  # a started transaction always finishes and resolves its callers
+                raise
+        return not stop
+
+    def _gather(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
+        group: list[_Pending] = []
+        item, stop = first, False
+        while True:
+            if item is _STOP:
+                stop = True
+            elif item is not None:
+                group.append(item)
+            if stop or len(group) >= MAX_GROUP_CALLERS or self._queue.empty():
+                return group, stop
+            item = self._queue.get_nowait()
+
+    async def _commit(self, group: list[_Pending]) -> None:
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = await commit_group(conn, self.path, self.max_bytes, [p.records for p in group])
+                await conn.execute("COMMIT")
+            except Exception as exc:
+                await conn.execute("ROLLBACK")
+                log.exception("outbox commit failed; %d caller(s) get the error", len(group))
+                for pending in group:
+                    _resolve(pending.future, exc)
+                return
+            self.transactions += 1
+        self._set_full(any(isinstance(o, OutboxFull) for o in outcomes))
+        for pending, outcome in zip(group, outcomes, strict=True):
+            _resolve(pending.future, outcome)
+        self._notify()
+        await self._maybe_prune()
+
+    def _set_full(self, full: bool) -> None:
+        if full and not self.full:
+            log.error(
+                "ALARM outbox full (cap %d bytes): refusing attendance records; devices keep them",
+                self.max_bytes,
+            )
+        elif self.full and not full:
+            log.warning("outbox accepts records again")
+        self.full = full
+
+    def _fail_queued(self) -> None:
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if pending is not None:
+                _resolve(pending.future, OutboxClosed("the outbox writer stopped"))
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    # -- claim / ack -------------------------------------------------------------------------
+
+    async def claim_batch(self, limit: int) -> list[Event]:
+        """Lease up to ``limit`` unacked, unleased events in seq order."""
+        now = time.monotonic()
+        self._leases = {i: until for i, until in self._leases.items() if until > now}
+        # Leased rows are at most the in-flight ones, so this reads ≤ limit + in-flight rows.
+        sql = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq LIMIT ?"
+        rows = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))
+        events = [to_event(row) for row in rows if str(row[1]) not in self._leases][:limit]
+        for event in events:
+            self._leases[event.id] = now + self.lease_s
+        return events
+
+    def release(self, event_ids: Iterable[str]) -> None:
+        """End the leases of ``event_ids`` now (their batch is lost, e.g. on disconnect)."""
+        for event_id in event_ids:
+            self._leases.pop(event_id, None)
+
+    async def ack(self, event_ids: Sequence[str]) -> int:
+        """Delete exactly the rows with these ids (the cloud committed them); return how many."""
+        if not event_ids:
+            return 0
+        async with self._write_lock:
+            sql = "DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))"
+            cursor = await self._writer.execute(sql, (json.dumps(list(event_ids)),))
+            deleted = cursor.rowcount
+        self.release(event_ids)
+        return deleted
+
+    async def is_known(self, device: str, dedup_key: str) -> bool:
+        """Whether ``(device, dedup_key)`` was accepted before (and not yet pruned)."""
+        sql = "SELECT 1 FROM dedup WHERE device = ? AND key = ?"
+        return bool(await self._reader.execute_fetchall(sql, (device, dedup_key)))
+
+    async def prune_dedup(self, *, older_than_s: float = DEDUP_RETENTION_S) -> int:
+        """Forget dedup keys older than ``older_than_s``."""
+        async with self._write_lock:
+            cutoff = time.time() - older_than_s
+            cursor = await self._writer.execute("DELETE FROM dedup WHERE seen_at < ?", (cutoff,))
+        self._last_prune = time.monotonic()
+        return cursor.rowcount
+
+    async def _maybe_prune(self) -> None:
+        if time.monotonic() - self._last_prune > DEDUP_PRUNE_EVERY_S:
+            await self.prune_dedup()
+
+    # -- keep-latest values and statistics ---------------------------------------------------
+
+    async def save_latest(self, name: str, value: bytes) -> None:
+        """Durably keep ``value`` as the latest of ``name`` (replacing the previous one)."""
+        sql = "INSERT OR REPLACE INTO latest(name, value, updated_at) VALUES (?, ?, ?)"
+        async with self._write_lock:
+            await self._writer.execute(sql, (name, value, time.time()))
+
+    async def load_latest(self, name: str) -> bytes | None:
+        rows = list(await self._reader.execute_fetchall("SELECT value FROM latest WHERE name = ?", (name,)))
+        return bytes(rows[0][0]) if rows else None
+
+    async def stats(self) -> st.OutboxStats:
+        """Backlog rows and bytes, age of the oldest unacked event, drops by kind."""
+        reader = self._reader
+        (count,) = next(iter(await reader.execute_fetchall(st.COUNT_SQL)))
+        oldest = list(await reader.execute_fetchall(st.OLDEST_SQL))
+        pages, page_size, _free = next(iter(await reader.execute_fetchall(st.PAGES_SQL)))
+        drops = {str(kind): int(total) for kind, total in await reader.execute_fetchall(st.DROPS_SQL)}
+        display = list(await reader.execute_fetchall(st.DISPLAY_SQL))
+        size = int(pages) * int(page_size) + st.wal_bytes(self.path)
+        return st.OutboxStats(
+            backlog_rows=int(count),
+            bytes=size,
+            oldest_unacked_age_s=st.age_seconds(str(oldest[0][0]) if oldest else None, _utcnow()),
+            dropped_by_kind=drops,
+            full=self.full,
+            last_display_version=st.display_version(bytes(display[0][0]) if display else None),
+        )
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _resolve(future: asyncio.Future[AcceptResult], outcome: AcceptResult | BaseException) -> None:
+    if future.done():
+        return  # the caller went away (cancelled); the records are committed all the same
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+@contextlib.asynccontextmanager
+async def running_outbox(
+    path: Path, *, max_bytes: int = 512 * 1024 * 1024, lease_s: float = 10.0
+) -> AsyncIterator[Outbox]:
+    """An open outbox with its writer task running (for tools and tests)."""
+    async with Outbox(path, max_bytes=max_bytes, lease_s=lease_s) as outbox:
+        writer = asyncio.create_task(outbox.run_writer(), name="outbox-writer")
+        try:
+            yield outbox
+        finally:
+            outbox.stop_writer()
+            await writer

@@ -1,0 +1,214 @@
+"""One group commit: the records of many concurrent ``accept`` calls in one transaction.
+
+The caller (``Outbox``'s writer task) opens the transaction, calls ``commit_group`` and commits.
+Rules applied here, per caller, in arrival order:
+
+1. Dedup: a record whose ``(device, dedup_key)`` is in the dedup table (or earlier in this group)
+   is a duplicate: counted, not stored.
+2. Byte cap: a caller's must-keep records (everything but the keep-latest kinds) are admitted whole
+   or not at all. If they do not fit, the oldest keep-latest rows are shed (counted); if they still
+   do not fit, that caller gets ``OutboxFull`` and nothing of it is stored or marked seen.
+   Keep-latest records that do not fit are dropped and counted.
+3. Drops are counted in ``drops`` in the same transaction, and the not-yet-reported ones are turned
+   into one ``loss_report`` event right away (it is small, so it may overshoot the cap by a row).
+4. Every stored record gets a UUIDv7 and the next ``seq`` from ``counters`` (never reused).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import aiosqlite
+
+from edge_agent.ids import uuid7_str
+from edge_agent.outbox.rows import (
+    AGENT_DEVICE,
+    SHEDDABLE_KINDS,
+    EventRow,
+    encode_data,
+    estimated_bytes,
+    is_sheddable,
+    to_row,
+)
+from edge_agent.outbox.stats import wal_bytes
+from edge_agent.records import AcceptResult, DeviceRecord
+from firmware_protocols.sync import EventKind, LossReport
+
+
+class OutboxFull(Exception):
+    """The byte cap is reached and these records may not be dropped; keep them on the device."""
+
+
+SHED_SCAN_ROWS: Final = 500
+
+_KNOWN_SQL: Final = (
+    "SELECT device, key FROM dedup WHERE (device, key) IN "
+    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+_INSERT_EVENT_SQL: Final = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_DEDUP_SQL: Final = "INSERT OR REPLACE INTO dedup(device, key, seen_at) VALUES (?, ?, ?)"
+_COUNT_DROP_SQL: Final = (
+    "INSERT INTO drops(kind, total, unreported) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET "
+    "total = total + excluded.total, unreported = unreported + excluded.unreported"
+)
+_SHED_CANDIDATES_SQL: Final = (
+    "SELECT seq, kind, length(data) FROM events WHERE kind IN (SELECT value FROM json_each(?)) "
+    "ORDER BY seq LIMIT ?"
+)
+
+Outcome = AcceptResult | OutboxFull
+DedupPair = tuple[str, str]
+
+
+async def used_bytes(conn: aiosqlite.Connection, db_path: Path) -> int:
+    """Bytes in use: live pages (free pages are reused) plus the WAL file."""
+    async with conn.execute(
+        "SELECT page_count - freelist_count, page_size FROM pragma_page_count, "
+        "pragma_freelist_count, pragma_page_size"
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0]) * int(row[1]) + wal_bytes(db_path)
+
+
+@dataclasses.dataclass
+class _Group:
+    conn: aiosqlite.Connection
+    room: int
+    known: set[DedupPair]
+    stored: list[tuple[DeviceRecord, str]] = dataclasses.field(default_factory=list)
+    new_keys: list[DedupPair] = dataclasses.field(default_factory=list)
+    drops: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+
+    async def admit(self, records: Sequence[DeviceRecord]) -> Outcome:
+        fresh, duplicates = self._split_fresh(records)
+        keep = [(r, encode_data(r)) for r in fresh if not is_sheddable(r)]
+        need = sum(estimated_bytes(data) for _, data in keep)
+        if need > self.room:
+            self.room += await self._shed_existing(need - self.room)
+        if need > self.room:
+            return OutboxFull(f"outbox is full: {len(keep)} record(s) refused, keep them on the device")
+        self.room -= need
+        self.stored.extend(keep)
+        stored = len(keep) + self._admit_sheddable([r for r in fresh if is_sheddable(r)])
+        self._remember(fresh)
+        return AcceptResult(stored=stored, duplicates=duplicates)
+
+    def _split_fresh(self, records: Sequence[DeviceRecord]) -> tuple[list[DeviceRecord], int]:
+        fresh: list[DeviceRecord] = []
+        seen_here: set[DedupPair] = set()
+        for record in records:
+            pair = None if record.dedup_key is None else (record.device, record.dedup_key)
+            if pair is not None and (pair in self.known or pair in seen_here):
+                continue
+            if pair is not None:
+                seen_here.add(pair)
+            fresh.append(record)
+        return fresh, len(records) - len(fresh)
+
+    def _admit_sheddable(self, records: list[DeviceRecord]) -> int:
+        admitted = 0
+        for record in records:
+            data = encode_data(record)
+            cost = estimated_bytes(data)
+            if cost > self.room:
+                self.drops[record.kind.value] += 1
+                continue
+            self.room -= cost
+            self.stored.append((record, data))
+            admitted += 1
+        return admitted
+
+    def _remember(self, records: list[DeviceRecord]) -> None:
+        for record in records:
+            if record.dedup_key is not None:
+                pair = (record.device, record.dedup_key)
+                self.known.add(pair)
+                self.new_keys.append(pair)
+
+    async def _shed_existing(self, need: int) -> int:
+        """Delete the oldest keep-latest rows until about ``need`` bytes are free; return bytes freed."""
+        params = (json.dumps(sorted(SHEDDABLE_KINDS)), SHED_SCAN_ROWS)
+        freed, victims = 0, []
+        async with self.conn.execute(_SHED_CANDIDATES_SQL, params) as cursor:
+            async for seq, kind, length in cursor:
+                if freed >= need:
+                    break
+                victims.append(int(seq))
+                freed += int(length) + estimated_bytes("")
+                self.drops[str(kind)] += 1
+        if victims:
+            await self.conn.execute(
+                "DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))", (json.dumps(victims),)
+            )
+        return freed
+
+
+async def commit_group(
+    conn: aiosqlite.Connection, db_path: Path, max_bytes: int, batches: Sequence[Sequence[DeviceRecord]]
+) -> list[Outcome]:
+    """Apply every caller's records inside the caller's open transaction; return one outcome each."""
+    pairs = {(r.device, r.dedup_key) for batch in batches for r in batch if r.dedup_key is not None}
+    group = _Group(
+        conn=conn, room=max_bytes - await used_bytes(conn, db_path), known=await _known(conn, pairs)
+    )
+    outcomes = [await group.admit(batch) for batch in batches]
+    now = dt.datetime.now(dt.UTC)
+    await _count_drops(conn, group.drops)
+    loss = await _loss_report(conn, now)
+    records = [*group.stored, *([loss] if loss else [])]
+    await _insert(conn, records, now)
+    await conn.executemany(_INSERT_DEDUP_SQL, [(d, k, now.timestamp()) for d, k in group.new_keys])
+    return outcomes
+
+
+async def _known(conn: aiosqlite.Connection, pairs: set[DedupPair]) -> set[DedupPair]:
+    if not pairs:
+        return set()
+    rows = await conn.execute_fetchall(_KNOWN_SQL, (json.dumps(sorted(pairs)),))
+    return {(str(device), str(key)) for device, key in rows}
+
+
+async def _count_drops(conn: aiosqlite.Connection, drops: collections.Counter[str]) -> None:
+    await conn.executemany(_COUNT_DROP_SQL, [(kind, n, n) for kind, n in sorted(drops.items())])
+
+
+async def _loss_report(conn: aiosqlite.Connection, now: dt.datetime) -> tuple[DeviceRecord, str] | None:
+    """Turn every unreported drop into one ``loss_report`` record and mark the drops reported."""
+    rows = await conn.execute_fetchall("SELECT kind, unreported FROM drops WHERE unreported > 0")
+    by_kind = {str(kind): int(n) for kind, n in rows}
+    if not by_kind:
+        return None
+    await conn.execute("UPDATE drops SET unreported = 0 WHERE unreported > 0")
+    report = LossReport(dropped_total=sum(by_kind.values()), dropped_by_kind=by_kind)
+    record = DeviceRecord(
+        kind=EventKind.LOSS_REPORT,
+        device=AGENT_DEVICE,
+        occurred_at=now,
+        device_time="",
+        data=report.to_data(),
+    )
+    return record, encode_data(record)
+
+
+async def _insert(
+    conn: aiosqlite.Connection, records: list[tuple[DeviceRecord, str]], now: dt.datetime
+) -> None:
+    if not records:
+        return
+    async with conn.execute("SELECT value FROM counters WHERE name = 'next_seq'") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    first = int(row[0])
+    rows: list[EventRow] = [
+        to_row(record, seq=first + i, event_id=uuid7_str(), received_at=now, data=data)
+        for i, (record, data) in enumerate(records)
+    ]
+    await conn.executemany(_INSERT_EVENT_SQL, rows)
+    await conn.execute("UPDATE counters SET value = ? WHERE name = 'next_seq'", (first + len(rows),))

@@ -1,0 +1,75 @@
+"""Render a sign face as an LED-dot PNG: one round dot per bitmap pixel on a dark board.
+
+Shared by the sign simulators: the Alpha sign passes Latin text through ``text_bitmap``; the Modbus
+sign can pass bitmaps of CJK glyphs straight to ``render_led_png``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+Colour = tuple[int, int, int]
+AMBER: Colour = (255, 176, 0)
+RED: Colour = (255, 40, 20)
+BACKGROUND: Colour = (12, 10, 10)
+LINE_GAP = 2  # dark rows between text lines
+
+
+def _unlit(colour: Colour) -> Colour:
+    r, g, b = colour
+    return (r // 8 + 12, g // 8 + 10, b // 8 + 10)
+
+
+def render_led_png(
+    bitmap_rows: Sequence[Sequence[bool]],
+    path: Path,
+    *,
+    colour: Colour = AMBER,
+    pitch: int = 6,
+    margin: int = 8,
+) -> None:
+    """Write ``bitmap_rows`` (``rows[y][x]`` lit?) as an LED-dot PNG at ``path``, atomically."""
+    height = len(bitmap_rows)
+    width = max((len(row) for row in bitmap_rows), default=0)
+    size = (2 * margin + max(width, 1) * pitch, 2 * margin + max(height, 1) * pitch)
+    image = Image.new("RGB", size, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    radius = pitch * 0.4
+    for y, row in enumerate(bitmap_rows):
+        for x in range(width):
+            lit = x < len(row) and row[x]
+            cx, cy = margin + (x + 0.5) * pitch, margin + (y + 0.5) * pitch
+            box = (cx - radius, cy - radius, cx + radius, cy + radius)
+            draw.ellipse(box, fill=colour if lit else _unlit(colour))
+    _save_atomically(image, path)
+
+
+def _save_atomically(image: Image.Image, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def text_bitmap(lines: Sequence[str]) -> list[list[bool]]:
+    """Latin ``lines`` drawn with Pillow's built-in bitmap font, one line under the other."""
+    font = ImageFont.load_default_imagefont()
+    line_height = 12  # 11 dots of font plus one of headroom
+    width = max((int(font.getbbox(line)[2]) for line in lines if line), default=1)
+    height = max(1, len(lines) * (line_height + LINE_GAP) - LINE_GAP)
+    image = Image.new("1", (max(width, 1), height), 0)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        printable = line.encode("latin-1", errors="replace").decode("latin-1")
+        draw.text((0, 1 + i * (line_height + LINE_GAP)), printable, font=font, fill=1)
+    return [[bool(image.getpixel((x, y))) for x in range(image.width)] for y in range(image.height)]

@@ -1,0 +1,105 @@
+"""Attendance → points through the ingest path (no broker): on time, late, second punch, unknown PIN."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from cloud.db.models import Agent, AttendancePunch, LedgerEntry
+from cloud.db.session import SessionFactory
+from cloud.ingest.handling import handle_message
+from firmware_protocols import sync
+from tests.cloud import events, factories
+from tests.cloud.factories import Tenant
+
+DAY = dt.date(2026, 11, 16)
+TOPIC = sync.topic("site-1", sync.Channel.EVENTS)
+
+
+async def setup(sessions: SessionFactory) -> Tenant:
+    async with sessions() as session:
+        t = await factories.tenant(session)
+        await factories.member(session, t.org_id, "Alice", pin="1")
+        await factories.member(session, t.org_id, "Bob", pin="2")
+        session.add(Agent(agent_id="site-1", org_id=t.org_id))
+        await session.commit()
+    return t
+
+
+async def entries(sessions: SessionFactory) -> list[tuple[str, int, dt.date]]:
+    async with sessions() as session:
+        query = select(LedgerEntry.idempotency_key, LedgerEntry.points, LedgerEntry.effective_date)
+        return [tuple(r) for r in (await session.execute(query.order_by(LedgerEntry.id))).all()]
+
+
+async def punch_count(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(AttendancePunch))).scalar_one())
+
+
+async def test_on_time_and_late_first_check_ins(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    outcome = await handle_message(
+        sessions,
+        TOPIC,
+        events.batch(events.punch("1", events.local(DAY, 8, 55)), events.punch("2", events.local(DAY, 9, 1))),
+    )
+    assert outcome.changed_org is not None
+    points = sorted(p for _, p, _ in await entries(sessions))
+    assert points == [-1, 2]
+
+
+async def test_exactly_at_shift_start_is_on_time(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    await handle_message(sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 9, 0))))
+    assert [p for _, p, _ in await entries(sessions)] == [2]
+
+
+async def test_later_punches_of_the_same_local_day_create_no_entry(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    await handle_message(sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 8, 30))))
+    second = await handle_message(sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 10, 0))))
+    assert second.changed_org is None
+    assert [p for _, p, _ in await entries(sessions)] == [2]
+    assert await punch_count(sessions) == 2
+    # control: the next local day scores again
+    await handle_message(
+        sessions, TOPIC, events.batch(events.punch("1", events.local(DAY + dt.timedelta(days=1), 9, 30)))
+    )
+    assert [p for _, p, _ in await entries(sessions)] == [2, -1]
+
+
+async def test_the_earliest_punch_in_one_batch_decides(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    late, early = events.punch("1", events.local(DAY, 9, 30)), events.punch("1", events.local(DAY, 8, 0))
+    await handle_message(sessions, TOPIC, events.batch(late, early))
+    assert [p for _, p, _ in await entries(sessions)] == [2]
+
+
+async def test_local_day_is_the_organisations_not_utc(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    # 00:30 Shanghai on the 17th is 16:30 UTC on the 16th: it counts for the 17th
+    await handle_message(
+        sessions, TOPIC, events.batch(events.punch("1", events.local(DAY + dt.timedelta(days=1), 0, 30)))
+    )
+    assert [d for _, _, d in await entries(sessions)] == [DAY + dt.timedelta(days=1)]
+
+
+async def test_unknown_pin_is_stored_without_entry(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    outcome = await handle_message(sessions, TOPIC, events.batch(events.punch("99", events.local(DAY, 8, 0))))
+    assert outcome.ack is not None
+    assert len(outcome.ack.event_ids) == 1
+    assert await entries(sessions) == []
+    async with sessions() as session:
+        stored = (await session.execute(select(AttendancePunch))).scalar_one()
+    assert (stored.pin, stored.member_id, stored.ledger_entry_id) == ("99", None, None)
+
+
+async def test_check_out_earns_nothing(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    await handle_message(
+        sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 8, 0), sync.PunchState.CHECK_OUT))
+    )
+    assert await entries(sessions) == []
