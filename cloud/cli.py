@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import pydantic
 
@@ -65,8 +67,16 @@ def _serve(settings: CloudSettings, host: str, port: int) -> int:
     from cloud.app import create_app
 
     # uvicorn handles SIGINT/SIGTERM: the lifespan then stops the ingest worker and the publisher.
+    # Afterwards uvicorn re-raises the signal to the handler it found; a no-op one there turns a
+    # graceful stop into exit status 0.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _after_graceful_stop)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
     return 0
+
+
+def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
+    """Nothing left to do: uvicorn has already shut down cleanly."""
 
 
 async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:

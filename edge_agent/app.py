@@ -21,6 +21,7 @@ from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
 from edge_agent.outbox import Outbox
 from edge_agent.status import StatusReporter
+from edge_agent.systemd_notify import Watchdog, stopping
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Agent:
         self.health = DeviceHealth()
         self._command_handlers = command_handlers
         self.link: Link | None = None
+        self.watchdog = Watchdog.from_environment()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then shut down cleanly."""
@@ -48,6 +50,7 @@ class Agent:
                 log.info("agent %s running with %d device(s)", self.config.agent_id, len(self.config.devices))
                 await stop.wait()
                 log.info("shutting down")
+                stopping()
                 for task in tasks:
                     task.cancel()
                 await asyncio.wait(tasks)
@@ -61,8 +64,9 @@ class Agent:
         self.link = Link(self.config, outbox, display=display, commands=commands, status=status)
         workers: dict[str, Coroutine[Any, Any, None]] = {
             "link": self.link.run(),
-            "status": status.run(self.link.publish_status),
+            "status": status.run(self.link.publish_status, on_progress=self.watchdog.progress),
             "display": display.run(),
+            "watchdog": self.watchdog.run(),
         }
         for name, driver in drivers.runners.items():
             workers[f"driver:{name}"] = driver.run()

@@ -1,8 +1,10 @@
 """``mpm-agent``: the site agent's command line (argparse sub-commands, one small function each).
 
-``run --config FILE [--log-level LEVEL]`` runs the agent with one-line structured logs on stdout;
-``status --config FILE [--json]`` reads the outbox database directly (safe while the agent runs).
-An invalid configuration prints the file and field at fault and exits 78 (EX_CONFIG).
+``run`` runs the agent with one-line structured logs on stdout, telling systemd READY=1 only after its
+start-up checks pass; ``status [--json]`` reads the outbox database directly (safe while the agent
+runs); ``ports`` and ``config validate|show`` help installers. Every sub-command reads
+``/etc/mpm-agent/agent.toml`` (+ conf.d, ``MPM_AGENT_*`` variables, ``--set``) unless ``--config`` says
+otherwise. An invalid configuration prints the setting and its source and exits 78 (EX_CONFIG).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from edge_agent.config import EX_CONFIG, AgentConfig, ConfigError, load_config
 from edge_agent.drivers.registry import DriverUnavailable
+from edge_agent.ops.commands import DEFAULT_CONFIG, add_ops_commands
 from edge_agent.outbox import read_stats
 
 EX_UNAVAILABLE = 69
@@ -45,7 +48,7 @@ def configure_logging(level: str) -> None:
 
 def _load(args: argparse.Namespace) -> AgentConfig | None:
     try:
-        return load_config(args.config)
+        return load_config(args.config, overrides=getattr(args, "set", ()))
     except ConfigError as exc:
         print(f"invalid configuration:\n{exc}", file=sys.stderr)
         return None
@@ -54,11 +57,27 @@ def _load(args: argparse.Namespace) -> AgentConfig | None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the agent until SIGTERM/SIGINT."""
     from edge_agent.app import run_agent  # the runtime stack is only imported to run
+    from edge_agent.ops.startup_checks import announce, check_serial_port, run_startup_checks, serial_ports_in
 
-    config = _load(args)
-    if config is None:
-        return EX_CONFIG
     configure_logging(args.log_level)
+    # Config and database gate readiness. A serial port that is missing or closed to us is logged
+    # loudly but does not stop the agent: its driver retries, and punches from the terminals must
+    # keep flowing while a sign's adapter is unplugged.
+    report = run_startup_checks(
+        lambda: load_config(args.config, overrides=args.set),
+        database_path=lambda c: c.outbox.path,
+        serial_ports=lambda c: [],
+        config_errors=(ConfigError,),
+    )
+    if report.config is None or not report.ok:
+        print(report.summary(), file=sys.stderr)
+        return report.exit_code
+    for port in serial_ports_in(report.config):
+        check = check_serial_port(port, wait_s=5.0)
+        if not check.ok:
+            logging.getLogger("edge_agent").error("%s: %s", check.name, check.detail)
+    announce(report)
+    config = report.config
     try:
         asyncio.run(run_agent(config))
     except DriverUnavailable as exc:
@@ -90,14 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mpm-agent", description="MPM Edge site agent")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the agent")
-    run.add_argument("--config", type=Path, required=True)
+    _config_option(run)
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(handler=cmd_run)
     status = commands.add_parser("status", help="show the outbox backlog (works while the agent runs)")
-    status.add_argument("--config", type=Path, required=True)
+    _config_option(status)
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
+    add_ops_commands(commands)
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help=f"main file (default {DEFAULT_CONFIG})"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override, repeatable"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

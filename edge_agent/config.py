@@ -7,8 +7,9 @@ loader (conf.d, ``MPM_AGENT_*`` env, flags) lives in ``settings_layers.py`` and 
 
 from __future__ import annotations
 
-import tomllib
+import os
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -23,6 +24,8 @@ from pydantic import (
 )
 
 from edge_agent.drivers.alpha_sign.config import AlphaSignConfig
+from edge_agent.drivers.isapi.config import IsapiFaceConfig
+from edge_agent.drivers.zk_push.config import ZkPushConfig
 from edge_agent.drivers.zkteco.config import ZkTerminalConfig
 from firmware_protocols.sync import MAX_BATCH_EVENTS, SyncProtocolError, validate_agent_id
 
@@ -30,7 +33,8 @@ EX_CONFIG: Final = 78
 DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
 MiB: Final = 1024 * 1024
 
-DeviceConfig = Annotated[ZkTerminalConfig | AlphaSignConfig, Field(discriminator="kind")]
+AnyDeviceConfig = ZkTerminalConfig | ZkPushConfig | IsapiFaceConfig | AlphaSignConfig
+DeviceConfig = Annotated[AnyDeviceConfig, Field(discriminator="kind")]
 
 
 class ConfigError(Exception):
@@ -116,7 +120,7 @@ class AgentConfig(_Model):
 
     @field_validator("devices")
     @classmethod
-    def _unique_names(cls, devices: list[ZkTerminalConfig | AlphaSignConfig]) -> list[Any]:
+    def _unique_names(cls, devices: list[AnyDeviceConfig]) -> list[Any]:
         seen: set[str] = set()
         for device in devices:
             if device.name in seen:
@@ -125,16 +129,24 @@ class AgentConfig(_Model):
         return devices
 
 
-def load_config(path: Path | str) -> AgentConfig:
-    """Read and validate the TOML file at ``path``; raise ``ConfigError`` naming file and field."""
-    path = Path(path)
+def load_config(
+    path: Path | str, *, environ: Mapping[str, str] | None = None, overrides: Sequence[str] = ()
+) -> AgentConfig:
+    """Load ``path`` + ``conf.d/*.toml`` + ``MPM_AGENT_*`` variables + ``--set`` overrides, in that order.
+
+    Raises ``ConfigError`` naming the setting and where it came from (file:line, variable or flag);
+    an unknown key or a misspelled variable is an error with a suggestion.
+    """
+    from edge_agent.settings_layers import ConfigError as LayeredConfigError
+    from edge_agent.settings_layers import load_layered
+
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return validate_config(raw, source=str(path))
+        config, _ = load_layered(
+            AgentConfig, Path(path), os.environ if environ is None else environ, overrides
+        )
+    except LayeredConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    return config
 
 
 def validate_config(raw: dict[str, Any], *, source: str) -> AgentConfig:

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib.metadata
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from edge_agent import __version__
 from edge_agent.device_health import DeviceHealth
 from edge_agent.outbox import Outbox
 from firmware_protocols.sync import AgentStatus
 
 STATE_POLL_S: Final = 0.5
-OUTBOX_ALARM_NAME: Final = "@outbox"
+
+
+def agent_version() -> str:
+    """The installed distribution's version (robust to how the package was installed)."""
+    try:
+        return importlib.metadata.version("mpm-edge")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
 
 Publish = Callable[[AgentStatus], Awaitable[None]]
 
@@ -33,28 +41,29 @@ class StatusReporter:
         stats = await self._outbox.stats()
         return AgentStatus(
             state="online",
-            agent_version=__version__,
+            agent_version=agent_version(),
             at=dt.datetime.now(dt.UTC),
             backlog_rows=stats.backlog_rows,
             backlog_bytes=stats.bytes,
             oldest_unacked_age_s=stats.oldest_unacked_age_s,
             dropped=stats.dropped_total,
-            devices=self._devices(stats.full),
+            outbox_full=stats.full,
+            devices=dict(self._health.snapshot()),
         )
 
-    def _devices(self, outbox_full: bool) -> dict[str, str]:
-        devices: dict[str, str] = dict(self._health.snapshot())
-        if outbox_full:  # the contract has no alarm field yet; the outbox shows up as a "device"
-            devices[OUTBOX_ALARM_NAME] = "full"
-        return devices
+    async def run(self, publish: Publish, *, on_progress: Callable[[], None] = lambda: None) -> None:
+        """Publish on every interval and on every device state change.
 
-    async def run(self, publish: Publish) -> None:
-        """Publish on every interval and on every device state change."""
+        ``on_progress`` (the systemd watchdog) is called after each status was built from the outbox,
+        so pings stop when the event loop or the database stalls.
+        """
         last_devices = self._health.snapshot()
         next_at = time.monotonic() + self._interval_s
         while True:
             await asyncio.sleep(STATE_POLL_S)
             devices = self._health.snapshot()
             if devices != last_devices or time.monotonic() >= next_at:
-                await publish(await self.current())
+                current = await self.current()
+                on_progress()
+                await publish(current)
                 last_devices, next_at = devices, time.monotonic() + self._interval_s

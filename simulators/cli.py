@@ -19,6 +19,7 @@ SIMULATORS: Final[dict[str, tuple[str, str]]] = {
     "modbus-sign": ("simulators.modbus_sign.cli", "Modbus RTU/TCP points-display module (our register map)"),
     "isapi-face": ("simulators.isapi_face.cli", "Hikvision ISAPI face terminal on HTTP with Digest auth"),
     "zk-push": ("simulators.zk_push.cli", "ZKTeco terminal pushing ADMS (HTTP /iclock/*) to a server"),
+    "site": ("simulators.site.cli", "a whole site: any mix of simulators from a TOML file"),
 }
 
 

@@ -4,29 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
-# WAL lets the API read while ingest writes; busy_timeout makes a writer wait for the other instead
-# of failing at once; foreign keys are off in SQLite unless asked for on every connection.
+# SQLite rules. WAL lets readers run beside the writer. Foreign keys are off unless asked for on
+# every connection. Every transaction starts with BEGIN IMMEDIATE, taking the write lock up front:
+# a deferred transaction that read first and writes later fails at once ("database is locked",
+# busy_timeout does not help) when another connection committed in between; an immediate one
+# waits up to busy_timeout for its turn instead. One writer at a time suits the embedded default.
 _SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000")
 
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine for ``database_url``, with the SQLite pragmas applied to every connection."""
+    """An async engine for ``database_url``; on SQLite with the pragmas and immediate transactions."""
     engine = create_async_engine(database_url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 
-def _apply_sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+def _prepare_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # the driver must not open transactions on its own
     cursor = dbapi_connection.cursor()
     for pragma in _SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -56,6 +56,18 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         takes_sink=False,
         is_sign=True,
     ),
+    "zk_push": DriverKind(
+        module="edge_agent.drivers.zk_push.driver",
+        class_name="ZkPushDriver",
+        takes_sink=True,
+        is_sign=False,
+    ),
+    "isapi_face": DriverKind(
+        module="edge_agent.drivers.isapi.driver",
+        class_name="IsapiFaceDriver",
+        takes_sink=True,
+        is_sign=False,
+    ),
 }
 
 

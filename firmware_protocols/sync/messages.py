@@ -152,6 +152,7 @@ class AgentStatus:
     backlog_bytes: int = 0
     oldest_unacked_age_s: float | None = None
     dropped: int = 0
+    outbox_full: bool = False
     devices: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -206,6 +207,7 @@ def _status_to_json(status: AgentStatus) -> dict[str, JsonValue]:
             "backlog_bytes": status.backlog_bytes,
             "oldest_unacked_age_s": status.oldest_unacked_age_s,
             "dropped": status.dropped,
+            "outbox_full": status.outbox_full,
             "devices": dict(status.devices),
         }
     return body
@@ -296,6 +298,7 @@ _STATUS_FIELDS = frozenset(
         "backlog_bytes",
         "oldest_unacked_age_s",
         "dropped",
+        "outbox_full",
         "devices",
     }
 )
@@ -309,6 +312,9 @@ def decode_status(payload: bytes) -> AgentStatus:
     if state != "online":
         raise SyncProtocolError("status.state: expected 'online' or 'offline'")
     devices = f.require_object(f.field(obj, "devices", "status"), "status.devices")
+    outbox_full = obj.get("outbox_full", False)
+    if not isinstance(outbox_full, bool):
+        raise SyncProtocolError("status.outbox_full: expected a boolean")
     return AgentStatus(
         state="online",
         agent_version=f.string(obj, "agent_version", "status", max_len=64),
@@ -317,5 +323,6 @@ def decode_status(payload: bytes) -> AgentStatus:
         backlog_bytes=f.integer(obj, "backlog_bytes", "status"),
         oldest_unacked_age_s=f.optional_number(obj, "oldest_unacked_age_s", "status"),
         dropped=f.integer(obj, "dropped", "status"),
+        outbox_full=outbox_full,
         devices={name: f.string(devices, name, "status.devices", max_len=32) for name in devices},
     )

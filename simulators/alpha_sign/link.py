@@ -152,9 +152,9 @@ class AlphaSignSimulator:
             return
         with self._lock:
             responses, changed = self.device.feed(data)
-        self._answer(responses)
-        if changed:
+        if changed:  # publish first: whoever got an answer finds the state file current
             self._publish()
+        self._answer(responses)
 
     def _answer(self, responses: list[bytes]) -> None:
         for response in responses:

@@ -1,7 +1,7 @@
 """``mpm-sim modbus-sign``: a Modbus (TCP or RTU) points-display module with our register map.
 
 mpm-sim modbus-sign (--tcp HOST:PORT | --serial PATH | --pty LINK) [--unit N] [--profile NAME]
-                    [--state FILE] [--png FILE] [--faults FILE]
+                    [--baudrate B] [--state FILE] [--png FILE] [--faults FILE]
 """
 
 from __future__ import annotations
@@ -32,11 +32,14 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--tcp", metavar="HOST:PORT", help="serve Modbus TCP on HOST:PORT")
-    where.add_argument("--serial", metavar="PATH", help="serve Modbus RTU on a serial device (9600 8N1)")
+    where.add_argument("--serial", metavar="PATH", help="serve Modbus RTU on a serial device (8N1)")
     where.add_argument(
         "--pty", metavar="LINK", type=Path, help="serve Modbus RTU on a new pty linked at LINK"
     )
     parser.add_argument("--unit", type=int, default=1, help="Modbus unit (slave) id, default 1")
+    parser.add_argument(
+        "--baudrate", type=int, default=9600, help="RTU baud rate (ignored on a pty), default 9600"
+    )
     parser.add_argument("--profile", default="mpm-gbk", choices=sorted(PROFILES), help="register map profile")
     parser.add_argument("--state", type=Path, help="JSON state file, rewritten after every write")
     parser.add_argument("--png", type=Path, help="PNG of the LED face, rewritten after every write")
@@ -72,7 +75,7 @@ async def serve(args: argparse.Namespace) -> None:
             await stack.enter_async_context(serving_tcp(device, host or "127.0.0.1", int(port), trace))
         else:
             port_url = stack.enter_context(pseudo_terminal(args.pty)) if args.pty else args.serial
-            await stack.enter_async_context(serving_serial(device, port_url, trace))
+            await stack.enter_async_context(serving_serial(device, port_url, args.baudrate, trace))
         publish(module)  # the first state file means "serving": tests wait for it
         log.info("modbus-sign ready (unit %d, profile %s)", args.unit, args.profile)
         await stop.wait()

@@ -82,9 +82,9 @@ async def serving_tcp(
 
 @contextlib.asynccontextmanager
 async def serving_serial(
-    device: SimDevice, port: str, trace: Callable[[bool, bytes], bytes]
+    device: SimDevice, port: str, baudrate: int, trace: Callable[[bool, bytes], bytes]
 ) -> AsyncIterator[None]:
-    server = ModbusSerialServer(device, port=port, baudrate=9600, trace_packet=trace)
+    server = ModbusSerialServer(device, port=port, baudrate=baudrate, trace_packet=trace)
     await server.serve_forever(background=True)
     try:
         yield

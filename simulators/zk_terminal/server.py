@@ -131,7 +131,10 @@ class ZkTerminal:
         packet = self.handler.realtime_attlog(event)
         for peer in list(self._peers.values()):
             if peer.session.event_mask & EventFlag.ATTLOG:
-                await peer.send([packet])
+                try:
+                    await peer.send([packet])
+                except OSError as exc:  # that client is gone; its own task cleans up
+                    log.info("live event to session %d lost: %s", peer.session.session_id, exc)
         return record
 
     def save(self) -> None:

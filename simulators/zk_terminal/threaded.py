@@ -54,8 +54,13 @@ class TerminalThread:
         return self.call(_registered(self.terminal))
 
     def inject_fault(self, kind: FaultKind, count: int = 1, delay_s: float = 2.0) -> None:
-        self._loop.call_soon_threadsafe(self.terminal.inject_fault, kind, count, delay_s)
+        """Thread-safe ``ZkTerminal.inject_fault``; armed when this returns."""
+        self.call(_inject(self.terminal, kind, count, delay_s))
 
 
 async def _registered(terminal: ZkTerminal) -> int:
     return terminal.registered_clients()
+
+
+async def _inject(terminal: ZkTerminal, kind: FaultKind, count: int, delay_s: float) -> None:
+    terminal.inject_fault(kind, count, delay_s)

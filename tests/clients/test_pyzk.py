@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from zk import ZK  # type: ignore[import-untyped]
+from zk import ZK
 
 from simulators.zk_terminal import TerminalThread, ZkTerminal
 from tests.support.network import free_port
@@ -138,3 +138,12 @@ def test_pyzk_against_the_mpm_sim_subprocess(cli_terminal: tuple[int, Path]) -> 
 
 def _log_size(state: Path) -> int:
     return int(json.loads(state.read_text(encoding="utf-8"))["log_size"])
+
+
+def test_pyzk_reads_gbk_names_from_a_gbk_terminal(port: int) -> None:
+    with TerminalThread(ZkTerminal(port=port, encoding="gbk")):
+        zk = ZK("127.0.0.1", port=port, timeout=5, ommit_ping=True, encoding="gbk")
+        zk._ZK__sock.close()  # see _pyzk
+        conn = zk.connect()
+        assert [u.name for u in conn.get_users()][:2] == ["张三", "李四"]
+        conn.disconnect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -30,7 +31,8 @@ async def setup(sessions: SessionFactory) -> Tenant:
 async def entries(sessions: SessionFactory) -> list[tuple[str, int, dt.date]]:
     async with sessions() as session:
         query = select(LedgerEntry.idempotency_key, LedgerEntry.points, LedgerEntry.effective_date)
-        return [tuple(r) for r in (await session.execute(query.order_by(LedgerEntry.id))).all()]
+        rows = (await session.execute(query.order_by(LedgerEntry.id))).all()
+        return [(key, points, day) for key, points, day in rows]
 
 
 async def punch_count(sessions: SessionFactory) -> int:
@@ -103,3 +105,15 @@ async def test_check_out_earns_nothing(sessions: SessionFactory) -> None:
         sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 8, 0), sync.PunchState.CHECK_OUT))
     )
     assert await entries(sessions) == []
+
+
+async def test_the_same_batch_twice_at_once_is_stored_once_and_acked_twice(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    payload = events.batch(
+        events.punch("1", events.local(DAY, 8, 0)), events.punch("2", events.local(DAY, 9, 5))
+    )
+    first, second = await asyncio.gather(*(handle_message(sessions, TOPIC, payload) for _ in range(2)))
+    assert first.ack == second.ack
+    assert first.ack is not None
+    assert await punch_count(sessions) == 2
+    assert sorted(p for _, p, _ in await entries(sessions)) == [-1, 2]

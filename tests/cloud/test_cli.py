@@ -93,7 +93,7 @@ def test_serve_runs_everything_and_stops_on_sigterm(tmp_path: Path, broker: Brok
 
 def _retained_display(broker: Broker, agent_id: str) -> sync.DisplayContent | None:
     try:
-        message = subscribe.simple(
+        message = subscribe.simple(  # type: ignore[no-untyped-call]
             sync.topic(agent_id, sync.Channel.DISPLAY),
             hostname=broker.host,
             port=broker.port,

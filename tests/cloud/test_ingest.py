@@ -203,13 +203,13 @@ async def test_a_punch_moves_the_ranking_on_the_retained_display(rig: Rig, broke
     # a new subscriber gets the retained content (what a restarted agent sees)
     async with aiomqtt.Client(broker.host, broker.port, identifier="late-agent") as late:
         await late.subscribe(sync.topic(AGENT, sync.Channel.DISPLAY), qos=1)
-        async for message in late.messages:
-            assert isinstance(message.payload, bytes)
-            retained = sync.decode_display(message.payload)
-            assert message.retain
-            assert retained.version >= moved.version
-            assert [r.name for r in retained.signs[0].rows] == ["Alice", "张三"]
-            break
+        async with asyncio.timeout(10):
+            message = await anext(aiter(late.messages))
+    assert isinstance(message.payload, bytes)
+    retained = sync.decode_display(message.payload)
+    assert message.retain
+    assert retained.version >= moved.version
+    assert [r.name for r in retained.signs[0].rows] == ["Alice", "张三"]
 
 
 async def _positive(count: Awaitable[int]) -> bool:

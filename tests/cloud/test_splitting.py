@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 
 from hypothesis import given
@@ -37,15 +38,15 @@ def test_split_is_total_on_json_shaped_envelopes(events_value: object) -> None:
 
 @given(st.integers(min_value=0, max_value=5))
 def test_a_valid_batch_splits_into_its_own_events(count: int) -> None:
-    built = tuple(events.punch(str(i), events.local(events.dt.date(2026, 11, 2), 8)) for i in range(count))
+    built = tuple(events.punch(str(i), events.local(dt.date(2026, 11, 2), 8)) for i in range(count))
     payload = sync.encode(sync.EventBatch(batch_id="b1", events=built))
     result = split_batch(payload)
     assert (result.batch_id, result.events, result.rejected) == ("b1", built, ())
 
 
 def test_bad_events_are_isolated_and_keep_their_ids() -> None:
-    good = events.punch("1", events.local(events.dt.date(2026, 11, 2), 8))
-    bad = events.punch("2", events.local(events.dt.date(2026, 11, 2), 8))
+    good = events.punch("1", events.local(dt.date(2026, 11, 2), 8))
+    bad = events.punch("2", events.local(dt.date(2026, 11, 2), 8))
     body = json.loads(sync.encode(sync.EventBatch(batch_id="b", events=(good,))))
     body["events"] += [bad.to_json() | {"seq": -1}, {"id": "not-a-uuid"}, 42]
     result = split_batch(json.dumps(body).encode())

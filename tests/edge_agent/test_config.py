@@ -60,8 +60,8 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
         (('username = "site-7"', 'username = "site-7"\nkeepalive_s = 60'), "mqtt.keepalive_s"),
         (('key_file = "/etc/mpm-agent/agent.key"', ""), "mqtt.tls"),
         (('name = "lobby"', 'name = "door"'), "devices"),
-        (('host = "192.168.1.201"', 'host = "192.168.1.201"\ncolour = "red"'), "devices.0.zkteco.colour"),
-        (('kind = "alpha_sign"', 'kind = "toaster"'), "devices.1"),
+        (('host = "192.168.1.201"', 'host = "192.168.1.201"\ncolour = "red"'), "devices[0].colour"),
+        (('kind = "alpha_sign"', 'kind = "toaster"'), "devices[1]"),
         (("[outbox]", "[outbox]\nbatch_size = 0"), "outbox.batch_size"),
     ],
 )
@@ -70,7 +70,7 @@ def test_invalid_config_names_file_and_field(tmp_path: Path, change: tuple[str, 
         load(tmp_path, VALID.replace(*change))
     message = str(caught.value)
     assert str(tmp_path / "agent.toml") in message
-    assert f": {field}" in message
+    assert message.startswith(field) or f": {field}:" in message
 
 
 def test_tls_settings_with_plain_mqtt_are_refused(tmp_path: Path) -> None:
@@ -81,5 +81,5 @@ def test_tls_settings_with_plain_mqtt_are_refused(tmp_path: Path) -> None:
 def test_not_toml_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(tmp_path, "agent_id = ")
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "missing.toml")

@@ -31,8 +31,8 @@ DOWN_AFTER: Final = 2
 BACKOFF_S: Final = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-class ModbusLedError(Exception):
-    """The module did not confirm the content (the driver's one error type)."""
+class DeviceError(Exception):
+    """The module did not confirm the content."""
 
 
 def sign_title(content: SignContent) -> str:
@@ -78,7 +78,7 @@ class ModbusLedDriver:
             await self._wait_for_work()
             try:
                 await self._sync()
-            except (BusError, ModbusLedError) as exc:
+            except (BusError, DeviceError) as exc:
                 failures += 1
                 self._count_failure(failures, exc)
                 self._changed.set()
@@ -117,7 +117,7 @@ class ModbusLedDriver:
             await self._bus_for().write(self.config.unit, block.address, block.registers)
         confirmed = await self._read_version()
         if confirmed != version:
-            raise ModbusLedError(f"module reads version {confirmed}, wrote {version}")
+            raise DeviceError(f"module reads version {confirmed}, wrote {version}")
         self._version, self._shown = version, content
         log.debug("%s shows version %d", self.config.name, version)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import struct
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
@@ -56,6 +57,8 @@ from firmware_protocols.zkteco import (
     make_commkey,
     split_blob,
 )
+
+log = logging.getLogger(__name__)
 
 Transport = Literal["tcp", "udp"]
 USER_DECODERS: Final[dict[int, Callable[[bytes, str], UserRecord]]] = {72: decode_user72, 28: decode_user28}
@@ -212,6 +215,7 @@ class ZkClient:
             async with self._lock:
                 yield
         except (TransportError, ZkProtocolError, TimeoutError, _Refused) as exc:
+            self.connected = False  # the session is no longer trusted: no EXIT on close
             raise DeviceError(f"{what}: {_describe(exc)}") from exc
 
     async def _simple(self, what: str, command: int, data: bytes = b"") -> None:
@@ -284,8 +288,12 @@ class ZkClient:
             return
         ack = Packet(command=Command.ACK_OK, session_id=self._session_id, reply_id=0)
         await self._stream.write(encode_tcp(ack) if self._transport == "tcp" else encode_packet(ack))
-        if packet.session_id == EventFlag.ATTLOG:
+        if packet.session_id != EventFlag.ATTLOG:
+            return
+        try:
             self._events.put_nowait(decode_realtime(packet.data))
+        except ZkRemoteError as exc:  # an odd firmware's event: the next log pull still brings the punch
+            log.warning("skipping an undecodable realtime event: %s", exc)
 
 
 class _Refused(Exception):

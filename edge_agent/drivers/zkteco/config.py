@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class ZkTerminalConfig(BaseModel):
@@ -24,3 +26,27 @@ class ZkTerminalConfig(BaseModel):
     )
     reconnect_min_s: float = Field(default=1.0, gt=0, description="first wait after a failure (jittered)")
     reconnect_max_s: float = Field(default=60.0, gt=0, description="longest wait between reconnects")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_backoff(self) -> ZkTerminalConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_min_s")
+        return self

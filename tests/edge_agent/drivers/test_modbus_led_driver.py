@@ -193,14 +193,14 @@ async def test_driver_against_the_simulator_survives_a_restart(tmp_path: Path) -
     with running_sign(tmp_path, port=port) as sign:
         async with running(ModbusLedDriver(config, health)) as driver:
             await driver.show(CONTENT)
-            await until(lambda: bool(sign.showing()), "simulator shows")
+            await until(lambda: driver.shown == CONTENT, "simulator confirms")
             assert sign.showing() == ["积分榜 2026-11", " 1 张三 98", " 2 李四 -3"]
             sign.process.terminate()
             sign.process.wait(timeout=10)
             await until(lambda: health.snapshot()["hall"] == "down", "down after unplug")
             with running_sign(tmp_path, port=port) as replugged:
                 await until(lambda: " 1 张三 98" in replugged.showing(), "re-sent after replug", limit=20)
-                assert health.snapshot()["hall"] == "up"
+                await until(lambda: health.snapshot()["hall"] == "up", "up after replug")
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ async def test_driver_against_the_simulator_survives_a_restart(tmp_path: Path) -
 )
 def test_config_needs_exactly_one_transport_and_a_known_profile(fields: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
-        ModbusLedConfig(kind="modbus_led", name="x", **fields)  # type: ignore[arg-type]
+        ModbusLedConfig(kind="modbus_led", name="x", **fields)
 
 
 def test_config_accepts_rtu_and_tcp() -> None:

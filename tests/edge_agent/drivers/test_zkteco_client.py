@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from edge_agent.drivers.zkteco.client import ZkClient
+from edge_agent.drivers.zkteco.client import Transport, ZkClient
 from edge_agent.drivers.zkteco.errors import DeviceError
 from firmware_protocols.zkteco import UserRecord
 from simulators.zk_terminal import ZkTerminal
@@ -26,16 +26,16 @@ async def terminal() -> AsyncIterator[ZkTerminal]:
 
 
 async def _connected(
-    terminal: ZkTerminal, transport: str, comm_key: int = 12345, request_timeout_s: float = 2
+    terminal: ZkTerminal, transport: Transport, comm_key: int = 12345, request_timeout_s: float = 2
 ) -> ZkClient:
     client = await ZkClient.open(
         "127.0.0.1", terminal.port, transport=transport, request_timeout_s=request_timeout_s
-    )  # type: ignore[arg-type]
+    )
     await client.connect(comm_key)
     return client
 
 
-async def test_reads_identity_users_and_the_whole_log(terminal: ZkTerminal, transport: str) -> None:
+async def test_reads_identity_users_and_the_whole_log(terminal: ZkTerminal, transport: Transport) -> None:
     async with await _connected(terminal, transport) as client:
         assert await client.serial_number() == "SIMCLIENT01"
         users = await client.users()
@@ -45,7 +45,7 @@ async def test_reads_identity_users_and_the_whole_log(terminal: ZkTerminal, tran
     assert terminal.bad_checksums == 0
 
 
-async def test_writes_users_time_and_clears_the_log(terminal: ZkTerminal, transport: str) -> None:
+async def test_writes_users_time_and_clears_the_log(terminal: ZkTerminal, transport: Transport) -> None:
     async with await _connected(terminal, transport) as client:
         await client.set_user(UserRecord(uid=77, user_id="7777", name="周八", card=5))
         await client.delete_user(2)
@@ -61,7 +61,7 @@ async def test_writes_users_time_and_clears_the_log(terminal: ZkTerminal, transp
         assert await client.attendance() == []
 
 
-async def test_receives_live_events(terminal: ZkTerminal, transport: str) -> None:
+async def test_receives_live_events(terminal: ZkTerminal, transport: Transport) -> None:
     async with await _connected(terminal, transport) as client:
         await client.register_events()
         record = await terminal.punch("3", state=1, verify=2)
@@ -71,14 +71,16 @@ async def test_receives_live_events(terminal: ZkTerminal, transport: str) -> Non
         assert await client.get_time()  # requests still work after an event
 
 
-async def test_wrong_comm_key_is_a_device_error(terminal: ZkTerminal, transport: str) -> None:
-    client = await ZkClient.open("127.0.0.1", terminal.port, transport=transport, request_timeout_s=2)  # type: ignore[arg-type]
+async def test_wrong_comm_key_is_a_device_error(terminal: ZkTerminal, transport: Transport) -> None:
+    client = await ZkClient.open("127.0.0.1", terminal.port, transport=transport, request_timeout_s=2)
     async with client:
         with pytest.raises(DeviceError, match="ACK_UNAUTH"):
             await client.connect(1)
 
 
-async def test_corrupt_and_dropped_replies_become_device_errors(terminal: ZkTerminal, transport: str) -> None:
+async def test_corrupt_and_dropped_replies_become_device_errors(
+    terminal: ZkTerminal, transport: Transport
+) -> None:
     async with await _connected(terminal, transport) as client:
         assert await client.get_time()  # control: the same request works while no fault is armed
         terminal.inject_fault("corrupt", 1)
@@ -91,12 +93,12 @@ async def test_corrupt_and_dropped_replies_become_device_errors(terminal: ZkTerm
     assert terminal.faults.applied == 2
 
 
-async def _connect_to_nobody(transport: str) -> None:
-    client = await ZkClient.open("127.0.0.1", free_port(), transport=transport, request_timeout_s=1)  # type: ignore[arg-type]
+async def _connect_to_nobody(transport: Transport) -> None:
+    client = await ZkClient.open("127.0.0.1", free_port(), transport=transport, request_timeout_s=1)
     async with client:
         await client.connect()
 
 
-async def test_unreachable_terminal_is_a_device_error(transport: str) -> None:
+async def test_unreachable_terminal_is_a_device_error(transport: Transport) -> None:
     with pytest.raises(DeviceError):  # TCP: refused at open; UDP: port unreachable at connect
         await _connect_to_nobody(transport)

@@ -135,19 +135,22 @@ async def test_pulls_the_log_then_follows_live_punches(
 async def test_survives_the_terminal_stopping_and_restarting(port: int, transport: str) -> None:
     first = _terminal(port)
     await first.start()
-    async with Running(_config(port, transport, pull_interval_s=0.2)) as run:
-        await run.until(lambda: run.health.transitions == ["up"], "first connection")
-        await first.stop()
-        await run.until(lambda: run.health.transitions == ["up", "down"], "down after the stop")
-        async with _terminal(port, records=60) as restarted:
-            await run.until(lambda: run.health.transitions == ["up", "down", "up"], "back up")
-            await run.until(lambda: restarted.registered_clients() == 1, "re-registered")
-            await restarted.punch("1", state=0, verify=1)
-            wanted = {_key(r) for r in restarted.model.log}  # a fresh log, plus the live punch
-            await run.until(
-                lambda: wanted <= {r.dedup_key for r in run.sink.records}, "records after restart"
-            )
-        assert run.health.transitions == ["up", "down", "up"]
+    try:
+        async with Running(_config(port, transport, pull_interval_s=0.2)) as run:
+            await run.until(lambda: run.health.transitions == ["up"], "first connection")
+            await first.stop()
+            await run.until(lambda: run.health.transitions == ["up", "down"], "down after the stop")
+            async with _terminal(port, records=60) as restarted:
+                await run.until(lambda: run.health.transitions == ["up", "down", "up"], "back up")
+                await run.until(lambda: restarted.registered_clients() == 1, "re-registered")
+                await restarted.punch("1", state=0, verify=1)
+                wanted = {_key(r) for r in restarted.model.log}  # a fresh log, plus the live punch
+                await run.until(
+                    lambda: wanted <= {r.dedup_key for r in run.sink.records}, "records after restart"
+                )
+            assert run.health.transitions == ["up", "down", "up"]
+    finally:
+        await first.stop()  # idempotent: a failing test must not leak the listener
 
 
 @pytest.mark.parametrize("fault", [0, 3], ids=["control", "corrupt-3"])
@@ -183,3 +186,13 @@ def test_log_and_live_records_of_one_punch_are_identical() -> None:
     punch = Punch.from_data(a.data)
     assert (punch.verify_mode, punch.verify_code) == (VerifyMode.OTHER, "99")
     assert (punch.state, punch.state_code) == (PunchState.UNDEFINED, "7")
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [({"timezone": "Mars/Olympus"}, "timezone"), ({"encoding": "klingon"}, "encoding"),
+     ({"reconnect_min_s": 5, "reconnect_max_s": 1}, "reconnect_max_s")],
+)  # fmt: skip
+def test_config_rejects_bad_values(override: dict[str, object], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        _config(4370, "tcp", **override)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_protocols.alpha_sign import (
@@ -95,6 +95,7 @@ def split(wire: bytes, cuts: list[int]) -> list[bytes]:
     return [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)], strict=True)]
 
 
+@settings(deadline=None)  # a loaded CI box must not turn slowness into failures
 @given(st.lists(st.binary(max_size=64), max_size=8))
 def test_decoder_is_total_on_random_bytes(chunks: list[bytes]) -> None:
     decoder = Decoder(max_frame=128)
@@ -108,11 +109,13 @@ def test_decoder_is_total_on_random_bytes(chunks: list[bytes]) -> None:
                 continue
 
 
+@settings(deadline=None)  # a loaded CI box must not turn slowness into failures
 @given(packets)
 def test_round_trip(packet: Packet) -> None:
     assert decode_all([encode_packet(packet)]) == [packet]
 
 
+@settings(deadline=None)  # a loaded CI box must not turn slowness into failures
 @given(st.lists(packets, min_size=1, max_size=3), st.lists(st.integers(0, 10_000), max_size=12))
 def test_any_split_of_the_stream_gives_the_same_packets(batch: list[Packet], cuts: list[int]) -> None:
     wire = b"".join(encode_packet(p) for p in batch)

@@ -15,6 +15,7 @@ from firmware_protocols.zkteco import (
     Packet,
     RealtimeAttendance,
     TcpDecoder,
+    ZkRemoteError,
     decode_attendance,
     decode_realtime,
     decode_time,
@@ -119,3 +120,20 @@ def test_commkey_matches_pyzk() -> None:
 
     for key, session in [(12345, 0x8DF3), (0, 1), (999_999, 0xFFFF), (1, 0)]:
         assert make_commkey(key, session, 50) == pyzk_make_commkey(key, session, 50)
+
+
+def test_tcp_decoder_buffer_is_bounded() -> None:
+    decoder = TcpDecoder(max_buffer=64)
+    decoder.feed(bytes.fromhex("5050827d") + struct.pack("<I", 100))  # announces more than fits
+    with pytest.raises(ZkRemoteError, match="buffer"):
+        decoder.feed(bytes(60))
+    decoder.feed(encode_tcp(Packet(command=Command.ACK_OK)))  # usable again after the overflow
+    assert decoder.next_message() == Packet(command=Command.ACK_OK)
+
+
+def test_implausible_length_after_magic_is_skipped() -> None:
+    decoder = TcpDecoder()
+    good = encode_tcp(Packet(command=Command.ACK_OK, reply_id=4))
+    decoder.feed(bytes.fromhex("5050827d") + struct.pack("<I", 3) + good)
+    assert decoder.next_message() == Packet(command=Command.ACK_OK, reply_id=4)
+    assert decoder.skipped_bytes == 8

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import serial
 
 from firmware_protocols.alpha_sign import (
+    ChecksumError,
     Decoder,
     MemoryConfiguration,
     MemoryEntry,
     Packet,
     ReadString,
+    ReadText,
     WriteSmallDots,
     WriteString,
     WriteText,
     encode_packet,
 )
 from simulators.alpha_sign import AlphaSignDevice, AlphaSignSimulator
-from simulators.alpha_sign.link import PtyEndpoint
+from simulators.alpha_sign.face import face_bitmap
+from simulators.alpha_sign.link import PtyEndpoint, SerialEndpoint
 from tests.support.polling import wait_for
 
 LAYOUT = MemoryConfiguration(
@@ -114,8 +118,51 @@ def test_pty_simulator_survives_reopen_and_writes_state_and_png(tmp_path: Path) 
                 port.write(frame[9:])
             lines = [text.decode()]
             wait_for(lambda: sim.state()["showing"] == lines, what=f"{text!r} shown")  # noqa: B023
+        # The files are rewritten just after the in-memory state changes: poll them too.
+        wait_for(lambda: b'"second"' in state_file.read_bytes(), what="state file rewritten")
         assert png.read_bytes().startswith(b"\x89PNG")
-        assert b'"second"' in state_file.read_bytes()
     finally:
         sim.stop()
     assert not link.exists()
+
+
+def test_face_bitmap_draws_a_called_picture_dot_for_dot() -> None:
+    device = AlphaSignDevice()
+    picture = WriteSmallDots(label="P", height=2, width=3, rows=("101", "010"))
+    device.feed(wire(LAYOUT, picture, WriteText(label="A", message=b"\x14P")))
+    assert face_bitmap(device.state()) == [[True, False, True], [False, True, False]]
+
+
+def test_fault_garble_corrupts_answers_and_the_control_is_clean() -> None:
+    device = AlphaSignDevice()
+    device.feed(wire(WriteText(label="A", message=b"x")))
+    for garble, expected in ((False, Packet), (True, ChecksumError)):
+        device.faults.garble = garble
+        responses, _ = device.feed(wire(ReadText(label="A")))
+        decoder = Decoder()
+        decoder.feed(b"".join(responses))
+        try:
+            outcome: type = type(decoder.next_message())
+        except ChecksumError as exc:
+            outcome = type(exc)
+        assert outcome is expected
+
+
+def test_serial_mode_over_a_socat_pair(tmp_path: Path) -> None:
+    a, b = tmp_path / "ttyA", tmp_path / "ttyB"
+    socat = subprocess.Popen(
+        ["socat", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: a.exists() and b.exists(), what="socat links")
+        sim = AlphaSignSimulator(SerialEndpoint(str(b))).start()
+        try:
+            with serial.Serial(str(a), 9600, timeout=1) as port:
+                port.write(wire(WriteText(label="A", message=b"via socat")))
+                wait_for(lambda: sim.state()["showing"] == ["via socat"], what="text via socat")
+        finally:
+            sim.stop()
+    finally:
+        socat.terminate()
+        socat.wait(timeout=10)

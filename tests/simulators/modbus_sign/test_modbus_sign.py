@@ -69,8 +69,9 @@ async def test_tcp_state_and_png_show_chinese_names(tmp_path: Path, profile: str
         assert state["counters"]["applies"] == 1
         with Image.open(sign.png_path) as picture:
             width, height = picture.size
-        assert height == 3 * 16 * 4  # three lines of 16 dots, 4 pixels a dot
-        assert width >= len(" 1 张三 98") * 8 * 4
+        pitch, margin = 6, 8  # simulators/led_png.py defaults
+        assert height == 2 * margin + 3 * 16 * pitch  # three lines of 16 dots
+        assert width == 2 * margin + (len(" 1 张三 98") + 2) * 8 * pitch  # the two hanzi are double width
 
 
 async def test_rtu_on_own_pty(tmp_path: Path) -> None:
@@ -95,7 +96,8 @@ async def _read_fails(client: AsyncModbusTcpClient | AsyncModbusSerialClient) ->
 
 
 @pytest.mark.parametrize(
-    ("mode", "fault"), [("pty", "drop"), ("pty", "corrupt"), ("tcp", "drop"), ("tcp", "corrupt")]
+    ("mode", "fault"),
+    [("pty", "drop"), ("pty", "corrupt"), ("tcp", "drop"), ("tcp", "corrupt"), ("tcp", "delay")],
 )
 async def test_faults_are_injected_on_demand(tmp_path: Path, mode: str, fault: str) -> None:
     with running_sign(tmp_path, mode=mode) as sign:
@@ -107,7 +109,7 @@ async def test_faults_are_injected_on_demand(tmp_path: Path, mode: str, fault: s
         assert await client.connect()
         try:
             assert not await _read_fails(client)  # control: nothing armed, the read works
-            sign.arm_faults(**{fault: 1})
+            sign.arm_faults(**({"delay_count": 1, "delay_s": 1.0} if fault == "delay" else {fault: 1}))
             assert await _read_fails(client)
             if not client.connected:
                 assert await client.connect()

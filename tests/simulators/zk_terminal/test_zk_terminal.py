@@ -22,13 +22,15 @@ from firmware_protocols.zkteco import (
     decode_datagram,
     decode_realtime,
     decode_time,
+    decode_user72,
     encode_packet,
     encode_read_buffer,
     encode_tcp,
     encode_time,
     make_commkey,
 )
-from simulators.zk_terminal import ZkTerminal
+from simulators.zk_terminal import ZkTerminal, load_users
+from simulators.zk_terminal.faults import parse_fault
 from tests.support.network import free_port
 from tests.support.polling import async_wait_for
 
@@ -243,3 +245,33 @@ async def test_registered_clients_is_observable(terminal: ZkTerminal) -> None:
 
     assert await async_wait_for(registered, timeout=5, what="registration") == 1
     await client.close()
+
+
+def test_users_file_and_fault_flag_parse(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    users.write_text(
+        json.dumps(
+            [{"pin": "8001", "name": "钱九", "privilege": 14, "card": 5, "password": "1"}, {"pin": 8002}]
+        ),
+        encoding="utf-8",
+    )
+    loaded = load_users(users)
+    assert [(u.uid, u.user_id, u.name, u.privilege, u.card) for u in loaded] == [
+        (1, "8001", "钱九", 14, 5),
+        (2, "8002", "", 0, 0),
+    ]
+    assert parse_fault("corrupt:3") == ("corrupt", 3)
+    assert parse_fault("drop") == ("drop", 1)
+    with pytest.raises(ValueError, match="fault kind"):
+        parse_fault("melt:1")
+
+
+async def test_gbk_terminal_stores_names_in_gbk() -> None:
+    async with ZkTerminal(port=free_port(), encoding="gbk") as terminal:
+        client = await _client(terminal)
+        await client.connect()
+        request = encode_read_buffer(ReadBufferRequest(command=Command.USERTEMP_RRQ, fct=5))
+        blob = (await client.request(Command.DATA_WRRQ, request)).data
+        assert decode_user72(blob[4:76], "gbk").name == "张三"
+        assert "张三".encode("gbk") in blob
+        await client.close()
