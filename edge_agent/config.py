@@ -25,6 +25,7 @@ from pydantic import (
 
 from edge_agent.drivers.alpha_sign.config import AlphaSignConfig
 from edge_agent.drivers.isapi.config import IsapiFaceConfig
+from edge_agent.drivers.modbus_led.config import ModbusLedConfig
 from edge_agent.drivers.zk_push.config import ZkPushConfig
 from edge_agent.drivers.zkteco.config import ZkTerminalConfig
 from firmware_protocols.sync import MAX_BATCH_EVENTS, SyncProtocolError, validate_agent_id
@@ -33,7 +34,7 @@ EX_CONFIG: Final = 78
 DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
 MiB: Final = 1024 * 1024
 
-AnyDeviceConfig = ZkTerminalConfig | ZkPushConfig | IsapiFaceConfig | AlphaSignConfig
+AnyDeviceConfig = ZkTerminalConfig | ZkPushConfig | IsapiFaceConfig | AlphaSignConfig | ModbusLedConfig
 DeviceConfig = Annotated[AnyDeviceConfig, Field(discriminator="kind")]
 
 
@@ -103,10 +104,37 @@ class OutboxConfig(_Model):
     max_in_flight_batches: int = Field(default=4, ge=1, le=64)
 
 
+class ObservabilityConfig(_Model):
+    """``/healthz``, ``/readyz`` and ``/metrics``; loopback by default (nothing here is for the LAN)."""
+
+    listen: str = Field(default="127.0.0.1:9108", description="host:port of the health/metrics server")
+    enabled: bool = Field(default=True, description="serve the endpoints at all")
+    ready_max_backlog_age_s: float = Field(
+        default=600.0, gt=0, description="while the link is down, ready only if the oldest unsent is younger"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, listen: str) -> str:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must look like host:port, e.g. 127.0.0.1:9108")
+        return listen
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class AgentConfig(_Model):
     agent_id: str
     mqtt: MqttConfig
     outbox: OutboxConfig
+    observability: ObservabilityConfig = ObservabilityConfig()
     status_interval_s: float = Field(default=10.0, gt=0)
     devices: list[DeviceConfig] = Field(default_factory=list)
 

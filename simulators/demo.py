@@ -62,8 +62,8 @@ class Processes:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        child = subprocess.Popen(list(argv), env=env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
+            child = subprocess.Popen(list(argv), env=env, stdout=log, stderr=subprocess.STDOUT)
         self.children.append((name, child))
         return child
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from cloud.db.models import MemberStatus
 from firmware_protocols import sync
+
+
+def _printable(value: str) -> str:
+    # Control characters have no place in names or reasons, and PostgreSQL cannot store NUL at all.
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
 
 
 class Out(BaseModel):
@@ -23,7 +34,7 @@ class OrgOut(Out):
 
 
 class SiteIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class SiteOut(Out):
@@ -33,7 +44,7 @@ class SiteOut(Out):
 
 
 class AgentIn(BaseModel):
-    agent_id: str
+    agent_id: Text
     site_id: int | None = None
 
     @field_validator("agent_id")
@@ -55,9 +66,9 @@ class AgentOut(Out):
 
 
 class MemberIn(BaseModel):
-    display_name: str = Field(min_length=1, max_length=64)
-    legal_name: str | None = Field(default=None, max_length=200)
-    pin: str | None = Field(default=None, min_length=1, max_length=32)
+    display_name: Text = Field(min_length=1, max_length=64)
+    legal_name: Text | None = Field(default=None, max_length=200)
+    pin: Text | None = Field(default=None, min_length=1, max_length=32)
 
 
 class MemberOut(Out):
@@ -70,8 +81,8 @@ class MemberOut(Out):
 
 
 class PointTypeIn(BaseModel):
-    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=200)
+    code: Text = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class PointTypeOut(Out):
@@ -81,9 +92,9 @@ class PointTypeOut(Out):
 
 
 class RuleIn(BaseModel):
-    category: str = Field(default="", max_length=100)
-    name: str = Field(min_length=1, max_length=200)
-    point_type: str
+    category: Text = Field(default="", max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
+    point_type: Text
     points: int
     min_points: int | None = None
     max_points: int | None = None
@@ -103,10 +114,10 @@ class LedgerEntryIn(BaseModel):
     """An award (points > 0) or deduction (points < 0); ``points`` defaults to the rule's."""
 
     member_id: int
-    point_type: str
+    point_type: Text
     points: int | None = None
     rule_id: int | None = None
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Text | None = Field(default=None, max_length=2000)
     effective_date: dt.date | None = None
 
 
@@ -139,12 +150,12 @@ class RankingOut(BaseModel):
 
 
 class DisplayIn(BaseModel):
-    agent_id: str
-    sign: str = Field(min_length=1, max_length=64)
-    point_type: str
+    agent_id: Text
+    sign: Text = Field(min_length=1, max_length=64)
+    point_type: Text
     content_kind: Literal["top_n"] = "top_n"
     size: int = Field(default=5, ge=1, le=50)
-    title: str = Field(default="", max_length=200)
+    title: Text = Field(default="", max_length=200)
     audience: Literal["internal", "public"] = "internal"
 
 

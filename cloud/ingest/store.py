@@ -1,7 +1,10 @@
 """Store one agent's events in one transaction: punches, other events, quarantined rejects.
 
+Rule: an event holding text no database column can store (NUL characters) is rejected like a
+malformed one, quarantined and acked, so it never becomes a poison batch that is resent forever.
 Idempotent: an event id already stored for the agent (``UNIQUE(agent, event_id)``) is skipped and
-acked again. New punches are resolved to members by PIN and scored in time order (attendance →
+acked again; so is a punch whose device record identity (``dedup_key``) the agent sent before
+under another id (a device log read twice): the second line of defence. New punches are resolved to members by PIN and scored in time order (attendance →
 ledger → balances) inside the same transaction; the caller commits, then acks.
 """
 
@@ -14,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.models import Agent, AgentEvent, AttendancePunch, Organisation, Quarantine
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus, Organisation, Quarantine
 from cloud.domain import attendance
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -34,8 +37,11 @@ def quarantine(
         text: str | None = payload.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    if text is not None and "\x00" in text:
+        text = None  # PostgreSQL text cannot hold NUL; the bytes column keeps everything
+    error = error.replace("\x00", "\\x00")[:2000]
     session.add(
-        Quarantine(topic=topic, payload=payload, payload_text=text, event_id=event_id, error=error[:2000])
+        Quarantine(topic=topic[:300], payload=payload, payload_text=text, event_id=event_id, error=error)
     )
 
 
@@ -44,13 +50,21 @@ async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: Sp
     rejected = list(batch.rejected)
     known = await _known_event_ids(session, agent.id, [e.id for e in batch.events])
     fresh = _first_of_each_id(e for e in batch.events if e.id not in known)
+    parsed = _parse_punches(fresh, rejected)
+    members = await _members_by_pin(session, agent.org_id, {p.pin for p in parsed.values()})
+    seen_keys = await _known_dedup_keys(session, agent.id, {p.dedup_key for p in parsed.values()})
     punches: list[AttendancePunch] = []
     for event in fresh:
-        row = await _row_for(session, agent, event, rejected)
-        if row is not None:
-            session.add(row)
-        if isinstance(row, AttendancePunch):
-            punches.append(row)
+        punch = parsed.get(event.id)
+        if punch is None:
+            if event.kind != sync.EventKind.PUNCH:
+                session.add(_other_event_row(agent, event))
+            continue
+        if punch.dedup_key in seen_keys:
+            continue  # the device's own record identity was stored before: a re-read, not a new punch
+        seen_keys.add(punch.dedup_key)
+        punches.append(_punch_row(agent, event, punch, members.get(punch.pin)))
+    session.add_all(punches)
     for reject in rejected:
         quarantine(session, topic, reject.raw, reject.error, reject.event_id)
     await session.flush()
@@ -69,36 +83,50 @@ async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str])
     return set((await session.execute(punches)).scalars()) | set((await session.execute(others)).scalars())
 
 
+async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    query = select(AttendancePunch.dedup_key).where(
+        AttendancePunch.agent_pk == agent_pk, AttendancePunch.dedup_key.in_(keys)
+    )
+    return set((await session.execute(query)).scalars())
+
+
+async def _members_by_pin(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str, int]:
+    if not pins:
+        return {}
+    query = select(Member.pin, Member.id).where(
+        Member.org_id == org_id, Member.pin.in_(pins), Member.status == MemberStatus.ACTIVE
+    )
+    return {pin: member_id for pin, member_id in (await session.execute(query)).all() if pin is not None}
+
+
 def _first_of_each_id(events: Iterable[sync.Event]) -> list[sync.Event]:
     return list({e.id: e for e in reversed(list(events))}.values())[::-1]
 
 
-async def _row_for(
-    session: AsyncSession, agent: Agent, event: sync.Event, rejected: list[RejectedEvent]
-) -> AttendancePunch | AgentEvent | None:
-    if event.kind != sync.EventKind.PUNCH:
-        return AgentEvent(
-            org_id=agent.org_id,
-            agent_pk=agent.id,
-            event_id=event.id,
-            seq=event.seq,
-            kind=event.kind,
-            device=event.device,
-            occurred_at=event.occurred_at,
-            data=dict(event.data),
-        )
-    try:
-        punch = sync.Punch.from_data(event.data)
-    except sync.SyncProtocolError as exc:
-        rejected.append(
-            RejectedEvent(
-                event_id=event.id,
-                raw=json.dumps(event.to_json(), ensure_ascii=False).encode(),
-                error=str(exc),
-            )
-        )
-        return None
-    member = await attendance.member_by_pin(session, agent.org_id, punch.pin)
+def _parse_punches(events: list[sync.Event], rejected: list[RejectedEvent]) -> dict[str, sync.Punch]:
+    """Punch data by event id; events that cannot be stored go to ``rejected`` instead."""
+    punches: dict[str, sync.Punch] = {}
+    for event in events:
+        if "\x00" in event.device + event.device_time + event.kind:
+            rejected.append(_reject(event, "event: NUL characters cannot be stored"))
+            continue
+        if event.kind != sync.EventKind.PUNCH:
+            continue
+        try:
+            punch = sync.Punch.from_data(event.data)
+        except sync.SyncProtocolError as exc:
+            rejected.append(_reject(event, str(exc)))
+            continue
+        if "\x00" in punch.pin + punch.dedup_key:
+            rejected.append(_reject(event, "punch: NUL characters cannot be stored"))
+            continue
+        punches[event.id] = punch
+    return punches
+
+
+def _punch_row(agent: Agent, event: sync.Event, punch: sync.Punch, member_id: int | None) -> AttendancePunch:
     return AttendancePunch(
         org_id=agent.org_id,
         agent_pk=agent.id,
@@ -106,7 +134,7 @@ async def _row_for(
         seq=event.seq,
         device=event.device,
         pin=punch.pin,
-        member_id=member.id if member else None,
+        member_id=member_id,
         occurred_at=event.occurred_at,
         device_time=event.device_time,
         received_at=event.received_at,
@@ -114,6 +142,23 @@ async def _row_for(
         state=punch.state.value,
         dedup_key=punch.dedup_key,
     )
+
+
+def _other_event_row(agent: Agent, event: sync.Event) -> AgentEvent:
+    return AgentEvent(
+        org_id=agent.org_id,
+        agent_pk=agent.id,
+        event_id=event.id,
+        seq=event.seq,
+        kind=event.kind,
+        device=event.device,
+        occurred_at=event.occurred_at,
+        data=dict(event.data),
+    )
+
+
+def _reject(event: sync.Event, error: str) -> RejectedEvent:
+    return RejectedEvent(event_id=event.id, raw=json.dumps(event.to_json()).encode(), error=error)
 
 
 async def _score(session: AsyncSession, org_id: int, punches: list[AttendancePunch]) -> bool:

@@ -56,6 +56,12 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         takes_sink=False,
         is_sign=True,
     ),
+    "modbus_led": DriverKind(
+        module="edge_agent.drivers.modbus_led.driver",
+        class_name="ModbusLedDriver",
+        takes_sink=False,
+        is_sign=True,
+    ),
     "zk_push": DriverKind(
         module="edge_agent.drivers.zk_push.driver",
         class_name="ZkPushDriver",

@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from edge_agent.enrolment import files as names
 from edge_agent.enrolment._files import write_atomic
 
-KEY_FILE: Final = "agent.key"
+KEY_FILE: Final = names.KEY
 PLACEHOLDER_SUBJECT: Final = "mpm-agent-awaiting-id"
 
 

@@ -103,7 +103,9 @@ def _zk_terminal(d: ZkTerminalDevice, state: str) -> tuple[list[str], Readiness,
     flags = ["--host", d.host, "--port", str(d.port), "--comm-key", str(d.comm_key), "--state", state]
     flags += ["--records", str(d.records), "--timezone", d.timezone, "--encoding", d.encoding]
     flags += _optional(users=d.users, punch_every=d.punch_every, serial_number=d.serial_number, fault=d.fault)
-    return flags, Readiness(tcp=(d.host, d.port)), {"host": d.host, "port": d.port}
+    # The terminal writes its state once TCP and UDP are bound: a port alone could be someone else's.
+    readiness = Readiness(tcp=(d.host, d.port), fresh_file=Path(state))
+    return flags, readiness, {"host": d.host, "port": d.port}
 
 
 def _zk_push(d: ZkPushDevice, state: str) -> tuple[list[str], Readiness, dict[str, Any]]:
@@ -169,6 +171,17 @@ def _accepts(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def tcp_port_taken(host: str, port: int) -> bool:
+    """True when a listener already holds ``host:port`` (bound like asyncio does, with SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def remove_stale_link(link: Path | None) -> None:

@@ -55,6 +55,7 @@ def run_site(options: RunOptions) -> int:
     site = Site([plan_launch(device, layout, options.log_level) for device in devices])
     with _stop_on_signals() as stop:
         try:
+            site.check_ports()
             site.start()
             site.wait_all_up(options.start_timeout_s, stop)
         except SiteStartError as exc:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Final
 
-from simulators.site.launch import FileIdentity, Launch, file_identity, remove_stale_link
+from simulators.site.launch import FileIdentity, Launch, file_identity, remove_stale_link, tcp_port_taken
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,16 @@ class Site:
     def __init__(self, launches: Sequence[Launch]) -> None:
         self.launches = list(launches)
         self.children: list[Child] = []
+
+    def check_ports(self) -> None:
+        """Raise ``SiteStartError`` when a port is held already: "it accepts" would then prove nothing."""
+        taken = []
+        for launch in self.launches:
+            if launch.readiness.tcp and tcp_port_taken(*launch.readiness.tcp):
+                host, port = launch.readiness.tcp
+                taken.append(f'device "{launch.name}" ({launch.kind}): port: {host}:{port} is already in use')
+        if taken:
+            raise SiteStartError("\n".join(taken))
 
     def start(self) -> None:
         """Launch every simulator (logs appended to its log file)."""

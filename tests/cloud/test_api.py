@@ -88,6 +88,8 @@ async def test_validation_errors_are_problems(app: FastAPI, client: httpx.AsyncC
     bad_agent = await client.post("/api/v1/agents", json={"agent_id": "Bad_Id"}, headers=auth(t.token))
     assert_problem(bad_agent, 422, "agent_id")
     assert bad_agent.json()["errors"]
+    nul_name = await client.post("/api/v1/members", json={"display_name": "A\x00"}, headers=auth(t.token))
+    assert_problem(nul_name, 422, "control characters")
     bad_rank = await client.get(
         "/api/v1/rankings?point_type=A&period=month&key=2026-13", headers=auth(t.token)
     )

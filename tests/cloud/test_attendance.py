@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 from sqlalchemy import func, select
 
-from cloud.db.models import Agent, AttendancePunch, LedgerEntry
+from cloud.db.models import Agent, AttendancePunch, LedgerEntry, Quarantine
 from cloud.db.session import SessionFactory
+from cloud.ingest import handling
 from cloud.ingest.handling import handle_message
 from firmware_protocols import sync
 from tests.cloud import events, factories
@@ -117,3 +119,27 @@ async def test_the_same_batch_twice_at_once_is_stored_once_and_acked_twice(sessi
     assert first.ack is not None
     assert await punch_count(sessions) == 2
     assert sorted(p for _, p, _ in await entries(sessions)) == [-1, 2]
+
+
+async def test_text_a_database_cannot_store_is_quarantined_and_acked(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    poison = events.punch("1\x00", events.local(DAY, 8, 0))
+    good = events.punch("1", events.local(DAY, 8, 5))
+    outcome = await handle_message(sessions, TOPIC, events.batch(poison, good))
+    assert outcome.ack is not None
+    assert set(outcome.ack.event_ids) == {poison.id, good.id}
+    assert await punch_count(sessions) == 1
+    whole = json.dumps({"v": 1, "batch_id": "b", "events": [], "bad\x00key": 1}).encode()
+    assert (await handle_message(sessions, TOPIC, whole)).ack is None
+    async with sessions() as session:
+        errors = (await session.execute(select(Quarantine.error).order_by(Quarantine.id))).scalars().all()
+    assert len(errors) == 2
+    assert "NUL" in errors[0]
+
+
+async def test_garbage_topics_are_quarantined(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    for topic in ("mpm/v1/" + "x" * 400 + "/up/events", "mpm/v1/Bad_Agent/up/events", "elsewhere"):
+        assert await handle_message(sessions, topic, b"{}") == handling.Outcome()
+    async with sessions() as session:
+        assert len((await session.execute(select(Quarantine))).scalars().all()) == 3

@@ -52,8 +52,14 @@ async def content_for(sessions: SessionFactory, agent_pk: int) -> sync.DisplayCo
     return content
 
 
+# What the API admits as names (no control characters, no lone surrogates).
+_printable = st.characters(blacklist_categories=("Cc", "Cs"))
 _people = st.lists(
-    st.tuples(st.text(min_size=1, max_size=12), st.text(min_size=13, max_size=30), st.integers(-50, 50)),
+    st.tuples(
+        st.text(_printable, min_size=1, max_size=12),
+        st.text(_printable, min_size=13, max_size=30),
+        st.integers(-50, 50),
+    ),
     min_size=1,
     max_size=6,
 )

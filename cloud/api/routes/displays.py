@@ -13,6 +13,9 @@ from cloud.db.models import Display
 
 router = APIRouter(prefix="/displays", tags=["displays"])
 
+# The contract's display message carries at most 64 signs (sync.decode_display).
+MAX_SIGNS_PER_AGENT = 64
+
 
 @router.post("", status_code=201)
 async def create_display(
@@ -21,9 +24,13 @@ async def create_display(
     """Attach a sign of an agent to a ranking; its content is published right away."""
     agent = await agent_by_id(session, body.agent_id, principal.org_id)
     point_type = await point_type_by_code(session, body.point_type, principal.org_id)
-    taken = select(Display.id).where(Display.agent_pk == agent.id, Display.sign == body.sign)
-    if (await session.execute(taken)).first():
+    signs = set((await session.execute(select(Display.sign).where(Display.agent_pk == agent.id))).scalars())
+    if body.sign in signs:
         raise problem(409, f"agent {body.agent_id!r} already has a display for sign {body.sign!r}")
+    if len(signs) >= MAX_SIGNS_PER_AGENT:
+        raise problem(
+            409, f"agent {body.agent_id!r} already drives {MAX_SIGNS_PER_AGENT} signs, the most one can"
+        )
     fields = body.model_dump(exclude={"agent_id", "point_type"})
     display = Display(org_id=principal.org_id, agent_pk=agent.id, point_type_id=point_type.id, **fields)
     session.add(display)

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from cloud.pki import CertificateAuthority
 from tests.support.network import accepts_tcp, free_port
@@ -127,7 +129,7 @@ class Session:
     """A paho client run on its own network thread, recording what it receives."""
 
     def __init__(self, name: str, files: ClientFiles | None) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv311)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv311)
         if files is not None:
             self.client.tls_set(
                 ca_certs=str(files.ca), certfile=str(files.cert), keyfile=str(files.key),
@@ -172,14 +174,14 @@ class Session:
     def payloads(self) -> list[bytes]:
         return [payload for _topic, payload in list(self.received)]
 
-    def _on_connect(self, _c: object, _u: object, _f: object, reason: mqtt.ReasonCode, _p: object) -> None:
+    def _on_connect(self, _c: object, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
         (self.ended if reason.is_failure else self.connected).set()
 
     def _on_disconnect(self, *_args: object) -> None:
         self.ended.set()
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
-        self.received.append((message.topic, message.payload))
+        self.received.append((message.topic, bytes(message.payload)))
 
 
 @contextmanager

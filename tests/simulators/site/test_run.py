@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -102,12 +103,11 @@ def _start(config: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_all_up(site: RunningSite) -> dict[str, Any]:
-    return (
-        wait_for(
-            lambda: site.site() or site.process.poll() is not None, timeout=60, what="site.json (all up)"
-        )
-        and site.site()
-    )
+    """site.json once the runner wrote it (it exists only when every simulator is up)."""
+    wait_for(lambda: bool(site.site()) or site.process.poll() is not None, timeout=60, what="all up")
+    description = site.site()
+    assert description, f"site exited with {site.process.returncode}:\n{site.errors()}"
+    return description
 
 
 def test_a_small_site_comes_up_and_publishes_where_everything_is(tmp_path: Path) -> None:
@@ -180,7 +180,8 @@ def test_a_child_that_dies_is_reported_with_its_log_tail(tmp_path: Path) -> None
         devices = wait_all_up(site)["devices"]
         assert "exited with code" not in site.errors()  # control
         os.kill(devices["face"]["pid"], signal.SIGKILL)
-        report = wait_for(lambda: "exited with code" in site.errors() and site.errors(), what="death report")
+        wait_for(lambda: "exited with code" in site.errors(), what="death report")
+        report = site.errors()
         assert 'device "face" (isapi-face) exited with code -9' in report
         assert "isapi-face listening on http://127.0.0.1:" in report  # the tail of face.log
         wait_for(lambda: site.site()["devices"]["face"]["running"] is False, what="site.json update")
@@ -189,20 +190,43 @@ def test_a_child_that_dies_is_reported_with_its_log_tail(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A loopback port held by a listening socket of the test."""
+def held_tcp_port() -> Iterator[int]:
+    """A loopback port on which the test itself listens."""
     with socket.socket() as holder:
-        port = free_port()
-        holder.bind(("127.0.0.1", port))
+        holder.bind(("127.0.0.1", 0))
         holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.fixture
+def held_udp_port() -> Iterator[int]:
+    """A loopback port free for TCP but bound for UDP by the test."""
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind(("127.0.0.1", port))
         yield port
 
 
-def test_a_simulator_that_cannot_start_fails_the_site_with_its_log(tmp_path: Path, taken_port: int) -> None:
-    with running_site(tmp_path, door_port=taken_port) as site:
+def test_a_port_held_by_another_process_fails_the_start_by_name(tmp_path: Path, held_tcp_port: int) -> None:
+    # Someone else's listener would pass "the port accepts": the runner refuses to start instead.
+    with running_site(tmp_path, door_port=held_tcp_port) as site:
+        assert site.process.wait(timeout=60) == 1
+        expected = f'device "door" (zk-terminal): port: 127.0.0.1:{held_tcp_port} is already in use'
+        assert expected in site.errors()
+        assert not (site.state_dir / "site.json").exists()
+        assert not (site.state_dir / "logs" / "door.log").exists()  # nothing was started
+
+
+def test_a_simulator_that_dies_at_start_fails_the_site_with_its_log(
+    tmp_path: Path, held_udp_port: int
+) -> None:
+    with running_site(tmp_path, door_port=held_udp_port) as site:
         assert site.process.wait(timeout=60) == 1
         errors = site.errors()
         assert 'site did not start: device "door" (zk-terminal) exited with code 1' in errors
-        assert "address already in use" in errors.lower()
+        assert "address already in use" in errors.lower()  # from the tail of door.log
+        assert "all up" not in errors
         assert not (site.state_dir / "site.json").exists()
-        assert not (site.state_dir / "lobby-tty").exists()  # the others were stopped
+        started = [int(pid) for pid in re.findall(r"started .* \(pid (\d+)\)", errors)]
+        assert len(started) == 3
+        assert not [pid for pid in started if alive(pid)]  # the others were stopped

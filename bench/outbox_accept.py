@@ -1,0 +1,120 @@
+"""Durable accept: our group-committing ``Outbox.accept`` vs raw sqlite3 on the same schema.
+
+Every record is on disk (WAL, ``synchronous=FULL``) before its ``accept`` returns, so the figure is
+set by fsyncs per second times records per fsync. One producer waits for each commit: one fsync per
+record at best. Concurrent producers share a commit (group commit). The limits are raw sqlite3 on
+the outbox's own schema: one transaction per row, and ``executemany`` in transactions of 1,000 rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+from bench.measure import Sizes, Stopwatch, rate, repeat_async, repeat_sync
+from bench.recorder import Recorder
+from bench.records import event_rows, punch_record
+from bench.workdir import scratch
+from edge_agent.outbox import running_outbox
+from edge_agent.outbox.schema import DDL_V1, PRAGMAS
+
+NAME: Final = "outbox_accept"
+TITLE: Final = "durable accept (group commit) vs raw sqlite3 WAL+FULL"
+SUMMARY: Final = (
+    "Producers call `Outbox.accept([one punch])` in a loop; each call returns once its record is "
+    "fsynced (WAL, synchronous=FULL). Limits: raw sqlite3 on the same schema (events table, UUIDv7 "
+    "index) and the same pragmas, one transaction per row and `executemany` batches of 1,000."
+)
+INSERT: Final = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    """A sqlite3 connection with the outbox's pragmas and schema, in autocommit mode."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    conn.executescript(f"BEGIN;\n{DDL_V1}\nCOMMIT;")
+    return conn
+
+
+def raw_insert(directory: Path, rows: int, per_transaction: int) -> float:
+    """Rows/s inserting ``rows`` fresh rows, ``per_transaction`` per committed transaction."""
+    data = event_rows(rows)
+    conn = raw_connection(directory / f"raw-{per_transaction}-{id(data)}.db")
+    try:
+        with Stopwatch() as watch:
+            for at in range(0, rows, per_transaction):
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(INSERT, data[at : at + per_transaction])
+                conn.execute("COMMIT")
+        return rate(rows, watch.seconds)
+    finally:
+        conn.close()
+
+
+async def ours(directory: Path, producers: int, per_producer: int) -> float:
+    """Records/s with ``producers`` concurrent callers of accept([one record])."""
+    records = [[punch_record() for _ in range(per_producer)] for _ in range(producers)]
+
+    async def produce(mine: list) -> None:  # type: ignore[type-arg]
+        for record in mine:
+            await outbox.accept([record])
+
+    path = directory / f"ours-{producers}-{id(records)}.db"
+    async with running_outbox(path) as outbox:
+        with Stopwatch() as watch:
+            async with asyncio.TaskGroup() as group:
+                for mine in records:
+                    group.create_task(produce(mine))
+    return rate(producers * per_producer, watch.seconds)
+
+
+def run(sizes: Sizes, record: Recorder) -> None:
+    """Measure the two limits, then accept with 1, 10 and 100 producers."""
+    reps = sizes.repeats
+    with scratch(NAME) as directory:
+        per_row = sizes.pick(2_000, 300)
+        batched = sizes.pick(100_000, 10_000)
+        record.limit(
+            "raw-1",
+            "raw sqlite3, one transaction per row",
+            "rows/s",
+            repeat_sync(reps, lambda: raw_insert(directory, per_row, 1)),
+            "One fsync per row: the ceiling for a producer that must wait for its own record.",
+        )
+        record.limit(
+            "raw-1000",
+            "raw sqlite3, executemany, 1,000 rows/transaction",
+            "rows/s",
+            repeat_sync(reps, lambda: raw_insert(directory, batched, 1000)),
+            "Fsyncs amortised over 1,000 rows: the ceiling for durable writes here.",
+        )
+        cases = (
+            (1, sizes.pick(1_500, 200), "raw-1"),
+            (10, sizes.pick(600, 100), "raw-1"),
+            (100, sizes.pick(300, 40), "raw-1000"),
+        )
+        for producers, per_producer, against in cases:
+            samples = asyncio.run(repeat_async(reps, lambda: ours(directory, producers, per_producer)))
+            record.ours(
+                f"accept-{producers}",
+                f"Outbox.accept, {producers} concurrent producer(s)",
+                "records/s",
+                samples,
+                against=against,
+                why=_WHY[producers],
+            )
+
+
+_WHY: Final = {
+    1: "A lone producer waits for its own fsync, so it is bound by the same one-fsync-per-row ceiling; "
+    "the gap is aiosqlite's thread hop per statement (about 100 µs) and the dedup lookup, counter "
+    "update and dedup insert done in every group.",
+    10: "Ten producers share each commit (group commit), so one fsync carries up to ten records: "
+    "above the one-transaction-per-row ceiling.",
+    100: "A hundred producers fill groups of up to a hundred records per fsync; what remains between "
+    "us and batched raw inserts is per-call asyncio work (a future per accept), the dedup table "
+    "and aiosqlite's per-statement thread hops.",
+}
