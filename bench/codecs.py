@@ -157,73 +157,73 @@ def _timed(work: Callable[[], int], expected: int) -> Callable[[], float]:
     return once
 
 
+WHY: Final = {
+    "zk-find": "Locating each frame start is the least any framer of this stream does.",
+    "zk": "Per frame the decoder slices the buffer, checks the length, computes the 16-bit checksum "
+    "in Python and builds a frozen Packet; `find` does its scan in C. A terminal's whole log "
+    "(tens of thousands of records, eight per frame here) still decodes in well under a second.",
+    "alpha-find": "Locating each packet end.",
+    "alpha": "Each packet is split into groups, checksummed in Python and parsed into a WriteText; a "
+    "sign receives a few packets a minute, so this is far beyond need.",
+    "sync-json": "Parsing the JSON alone.",
+    "sync": "On top of the JSON parse every field of every event is validated (UUIDv7 ids, aware "
+    "timestamps, unknown fields refused) and frozen dataclasses are built. Multiply by 100 for "
+    "events/s: this is the cloud's decode cost per batch.",
+    "isapi-find": "Locating each part delimiter.",
+    "isapi": "A state-machine step per header block and body, header parsing and a frozen Part per "
+    "part; a face terminal sends at most a few events a second.",
+}
+
+
 def run(sizes: Sizes, record: Recorder) -> None:
-    """Measure each codec and its limit."""
+    """Measure each codec right after its limit."""
     n = sizes.pick(20_000, 2_000)
     reps = sizes.repeats
     zk = zk_stream(n)
-    record.limit(
-        "zk-find",
-        "ZK TCP: bytes.find of the magic",
-        "frames/s",
-        repeat_sync(reps, _timed(lambda: find_count(zk, zkteco.TCP_MAGIC), n)),
-        "Locating each frame start is the least any framer of this stream does.",
-    )
-    record.ours(
-        "zk",
-        "ZK TCP: TcpDecoder (frame + checksum)",
-        "frames/s",
-        repeat_sync(reps, _timed(lambda: decode_stream(zkteco.TcpDecoder(), zk), n)),
-        against="zk-find",
-        why="Per frame the decoder slices the buffer, checks the length, computes the 16-bit checksum in Python and builds a frozen Packet; `find` does none of that in C-speed bulk.",
-    )
     alpha = alpha_stream(n)
-    record.limit(
-        "alpha-find",
-        "Alpha: bytes.find of EOT",
-        "packets/s",
-        repeat_sync(reps, _timed(lambda: find_count(alpha, b"\x04"), n)),
-        "Locating each packet end.",
-    )
-    record.ours(
-        "alpha",
-        "Alpha: Decoder (frame + checksum + command)",
-        "packets/s",
-        repeat_sync(reps, _timed(lambda: decode_stream(alpha_sign.Decoder(), alpha), n)),
-        against="alpha-find",
-        why="Each packet is split into groups, checksummed in Python and parsed into a WriteText; a sign receives a few packets a minute, so this is far beyond need.",
-    )
     batches = sync_batches(max(n // 200, 10))
-    count = len(batches)
-    record.limit(
-        "sync-json",
-        "sync: json.loads of a 100-event batch",
-        "batches/s",
-        repeat_sync(reps, _timed(lambda: sum(1 for b in batches if json.loads(b)), count)),
-        "Parsing the JSON alone.",
-    )
-    record.ours(
-        "sync",
-        "sync: decode_batch of a 100-event batch",
-        "batches/s",
-        repeat_sync(reps, _timed(lambda: sum(1 for b in batches if sync.decode_batch(b)), count)),
-        against="sync-json",
-        why="On top of the JSON parse, every field of every event is validated (UUIDv7 ids, aware timestamps, unknown-field rejection) and frozen dataclasses are built: about 2 µs per field in Python. Multiply by 100 for events/s.",
-    )
     isapi = isapi_stream(n)
     marker = b"\r\n--" + BOUNDARY
-    record.limit(
-        "isapi-find",
-        "ISAPI: bytes.find of the delimiter",
-        "parts/s",
-        repeat_sync(reps, _timed(lambda: find_count(isapi, marker) + 1, n)),
-        "Locating each part delimiter.",
-    )
-    record.ours(
-        "isapi",
-        "ISAPI: MultipartDecoder (headers + body)",
-        "parts/s",
-        repeat_sync(reps, _timed(lambda: decode_stream(MultipartDecoder(BOUNDARY), isapi), n)),
-        against="isapi-find",
-        why="A state machine step per header block and body, header parsing and a frozen Part per part; a face terminal sends at most a few events a second.",
-    )
+    cases = [
+        (
+            "zk",
+            "ZK TCP: TcpDecoder (frame + checksum)",
+            "ZK TCP: bytes.find of the magic",
+            "frames/s",
+            n,
+            lambda: decode_stream(zkteco.TcpDecoder(), zk),
+            lambda: find_count(zk, zkteco.TCP_MAGIC),
+        ),
+        (
+            "alpha",
+            "Alpha: Decoder (frame + checksum + command)",
+            "Alpha: bytes.find of EOT",
+            "packets/s",
+            n,
+            lambda: decode_stream(alpha_sign.Decoder(), alpha),
+            lambda: find_count(alpha, b"\x04"),
+        ),
+        (
+            "sync",
+            "sync: decode_batch of a 100-event batch",
+            "sync: json.loads of a 100-event batch",
+            "batches/s",
+            len(batches),
+            lambda: len([sync.decode_batch(b) for b in batches]),
+            lambda: len([json.loads(b) for b in batches]),
+        ),
+        (
+            "isapi",
+            "ISAPI: MultipartDecoder (headers + body)",
+            "ISAPI: bytes.find of the delimiter",
+            "parts/s",
+            n,
+            lambda: decode_stream(MultipartDecoder(BOUNDARY), isapi),
+            lambda: find_count(isapi, marker) + 1,
+        ),
+    ]
+    for key, label, limit_label, unit, expected, ours, limit in cases:
+        limit_key = "sync-json" if key == "sync" else f"{key}-find"
+        record.limit(limit_key, limit_label, unit, repeat_sync(reps, _timed(limit, expected)), WHY[limit_key])
+        samples = repeat_sync(reps, _timed(ours, expected))
+        record.ours(key, label, unit, samples, against=limit_key, why=WHY[key])

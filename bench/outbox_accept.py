@@ -9,6 +9,7 @@ the outbox's own schema: one transaction per row, and ``executemany`` in transac
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from pathlib import Path
 from typing import Final
@@ -19,6 +20,7 @@ from bench.records import event_rows, punch_record
 from bench.workdir import scratch
 from edge_agent.outbox import running_outbox
 from edge_agent.outbox.schema import DDL_V1, PRAGMAS
+from edge_agent.records import DeviceRecord
 
 NAME: Final = "outbox_accept"
 TITLE: Final = "durable accept (group commit) vs raw sqlite3 WAL+FULL"
@@ -58,7 +60,7 @@ async def ours(directory: Path, producers: int, per_producer: int) -> float:
     """Records/s with ``producers`` concurrent callers of accept([one record])."""
     records = [[punch_record() for _ in range(per_producer)] for _ in range(producers)]
 
-    async def produce(mine: list) -> None:  # type: ignore[type-arg]
+    async def produce(mine: list[DeviceRecord]) -> None:
         for record in mine:
             await outbox.accept([record])
 
@@ -97,7 +99,8 @@ def run(sizes: Sizes, record: Recorder) -> None:
             (100, sizes.pick(300, 40), "raw-1000"),
         )
         for producers, per_producer, against in cases:
-            samples = asyncio.run(repeat_async(reps, lambda: ours(directory, producers, per_producer)))
+            once = functools.partial(ours, directory, producers, per_producer)
+            samples = asyncio.run(repeat_async(reps, once))
             record.ours(
                 f"accept-{producers}",
                 f"Outbox.accept, {producers} concurrent producer(s)",

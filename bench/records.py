@@ -7,8 +7,7 @@ import itertools
 from typing import Final
 
 from edge_agent.ids import uuid7_str
-from edge_agent.outbox.rows import encode_data, to_row
-from edge_agent.outbox.rows import EventRow
+from edge_agent.outbox.rows import EventRow, encode_data, to_row
 from edge_agent.records import DeviceRecord
 from firmware_protocols.sync import EventKind, Punch, PunchState, VerifyMode
 

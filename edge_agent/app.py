@@ -1,4 +1,4 @@
-"""The agent: one TaskGroup of named tasks (outbox writer, link, status, display, every driver).
+"""The agent: one TaskGroup of named tasks (outbox writer, link, status, display, observability, drivers).
 
 Shutdown (SIGTERM/SIGINT → ``stop``): the workers are cancelled first, so no new records arrive;
 then the outbox writer is told to stop and commits everything already queued before it returns.
@@ -14,11 +14,13 @@ from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from edge_agent.config import AgentConfig
+from edge_agent.device_commands import DeviceCommands
 from edge_agent.device_health import DeviceHealth
 from edge_agent.display import DisplayRouter
 from edge_agent.drivers.registry import build_drivers
 from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
+from edge_agent.observability import AgentSources, ObservabilityServer
 from edge_agent.outbox import Outbox
 from edge_agent.status import StatusReporter
 from edge_agent.systemd_notify import Watchdog, stopping
@@ -34,6 +36,7 @@ class Agent:
         self.health = DeviceHealth()
         self._command_handlers = command_handlers
         self.link: Link | None = None
+        self.observability: ObservabilityServer | None = None
         self.watchdog = Watchdog.from_environment()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -57,10 +60,13 @@ class Agent:
                 outbox.stop_writer()
 
     def _workers(self, outbox: Outbox) -> dict[str, Coroutine[Any, Any, None]]:
-        drivers = build_drivers(self.config.devices, sink=outbox, health=self.health)
+        drivers = build_drivers(
+            self.config.devices, sink=outbox, health=self.health, tombstones=outbox.tombstones
+        )
         display = DisplayRouter(outbox, drivers.signs)
         status = StatusReporter(outbox, self.health, interval_s=self.config.status_interval_s)
-        commands = CommandRunner(outbox, self._command_handlers)
+        device_commands = DeviceCommands(drivers.runners, outbox).handlers()
+        commands = CommandRunner(outbox, {**device_commands, **self._command_handlers})
         self.link = Link(self.config, outbox, display=display, commands=commands, status=status)
         workers: dict[str, Coroutine[Any, Any, None]] = {
             "link": self.link.run(),
@@ -70,7 +76,17 @@ class Agent:
         }
         for name, driver in drivers.runners.items():
             workers[f"driver:{name}"] = driver.run()
+        if self.config.observability.enabled:
+            self.observability = self._observability_server(outbox, drivers.runners)
+            workers["observability"] = self.observability.run()
         return workers
+
+    def _observability_server(self, outbox: Outbox, drivers: Mapping[str, object]) -> ObservabilityServer:
+        settings = self.config.observability
+        sources = AgentSources(outbox, self.health, link=lambda: self.link, drivers=drivers)
+        max_age_s = settings.ready_max_backlog_age_s
+        host, port = settings.host, settings.port
+        return ObservabilityServer(sources, host=host, port=port, max_backlog_age_s=max_age_s)
 
 
 async def run_agent(config: AgentConfig) -> None:

@@ -2,9 +2,10 @@
 
 ``run`` runs the agent with one-line structured logs on stdout, telling systemd READY=1 only after its
 start-up checks pass; ``status [--json]`` reads the outbox database directly (safe while the agent
-runs); ``ports`` and ``config validate|show`` help installers. Every sub-command reads
-``/etc/mpm-agent/agent.toml`` (+ conf.d, ``MPM_AGENT_*`` variables, ``--set``) unless ``--config`` says
-otherwise. An invalid configuration prints the setting and its source and exits 78 (EX_CONFIG).
+runs); ``ports``, ``config validate|show``, ``doctor`` and ``test-device NAME --once`` help
+installers. Every sub-command reads ``/etc/mpm-agent/agent.toml`` (+ conf.d, ``MPM_AGENT_*`` variables,
+``--set``) unless ``--config`` says otherwise. An invalid configuration prints the setting and its
+source and exits 78 (EX_CONFIG).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from edge_agent.config import EX_CONFIG, AgentConfig, ConfigError, load_config
 from edge_agent.drivers.registry import DriverUnavailable
 from edge_agent.ops.commands import DEFAULT_CONFIG, add_ops_commands
+from edge_agent.ops.doctor import add_doctor_command
+from edge_agent.ops.test_device import add_test_device_command
 from edge_agent.outbox import read_stats
 
 EX_UNAVAILABLE = 69
@@ -117,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
     add_ops_commands(commands)
+    add_doctor_command(commands, _config_option)
+    add_test_device_command(commands, _config_option)
     return parser
 
 

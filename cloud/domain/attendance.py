@@ -6,28 +6,27 @@ check-in when its state is ``check_in`` or ``undefined`` (devices without an in/
 that). At or before the shift start → on-time rule, after → late rule → one ledger entry, source
 attendance, whose idempotency key ``attendance:{member}:{date}`` makes later punches that day
 create nothing, even when a batch is redelivered or two workers race.
+
+Arrival order is not event order (a device log read late): when a check-in earlier than the one
+that decided the day arrives and would earn the other rule, the standing entry is revoked by a
+compensating entry (key ``revoke:{its key}``, so a race revokes once) and the earlier punch earns
+a new entry (key ``attendance:{member}:{date}:{event id}``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry, Member, MemberStatus
+from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
 from cloud.domain import ledger
 
 CHECK_IN_STATES = frozenset({"check_in", "undefined"})
-
-
-async def member_by_pin(session: AsyncSession, org_id: int, pin: str) -> Member | None:
-    """The active member of ``org_id`` whose terminal PIN is ``pin``."""
-    query = select(Member).where(
-        Member.org_id == org_id, Member.pin == pin, Member.status == MemberStatus.ACTIVE
-    )
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def current_rule(session: AsyncSession, org_id: int) -> AttendanceRule | None:
@@ -44,10 +43,47 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
     if rule is None:
         return None
     local = punch.occurred_at.astimezone(ZoneInfo(time_zone))
-    key = f"attendance:{punch.member_id}:{local.date().isoformat()}"
-    if await ledger.find_by_key(session, punch.org_id, key) is not None:
-        return None
     rule_id = rule.on_time_rule_id if local.time() <= rule.shift_start else rule.late_rule_id
+    day_key = f"attendance:{punch.member_id}:{local.date().isoformat()}"
+    decided = await _day_decision(session, punch.org_id, day_key)
+    if decided is None:
+        return await _record(session, punch, rule_id, local.date(), day_key)
+    entry, decider = decided
+    if decider is None or punch.occurred_at >= decider.occurred_at or entry.rule_id == rule_id:
+        return None
+    # An earlier check-in arrived after a later one had decided the day differently: correct it.
+    await ledger.revoke(
+        session, entry, idempotency_key=f"revoke:{entry.idempotency_key}", reason="earlier check-in"
+    )
+    return await _record(session, punch, rule_id, local.date(), f"{day_key}:{punch.event_id}")
+
+
+async def _day_decision(
+    session: AsyncSession, org_id: int, day_key: str
+) -> tuple[LedgerEntry, AttendancePunch | None] | None:
+    """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
+    revoked = aliased(LedgerEntry)
+    query = (
+        select(LedgerEntry, AttendancePunch)
+        .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
+        .where(
+            LedgerEntry.org_id == org_id,
+            or_(
+                LedgerEntry.idempotency_key == day_key, LedgerEntry.idempotency_key.startswith(f"{day_key}:")
+            ),
+            ~exists().where(revoked.revokes_id == LedgerEntry.id),
+        )
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def _record(
+    session: AsyncSession, punch: AttendancePunch, rule_id: int, day: dt.date, key: str
+) -> LedgerEntry:
+    assert punch.member_id is not None
     point_rule = await session.get_one(Rule, rule_id)
     return await ledger.record_entry(
         session,
@@ -57,7 +93,7 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
             point_type_id=point_rule.point_type_id,
             points=point_rule.points,
             source=EntrySource.ATTENDANCE,
-            effective_date=local.date(),
+            effective_date=day,
             idempotency_key=key,
             rule_id=rule_id,
         ),

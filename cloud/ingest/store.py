@@ -1,11 +1,12 @@
 """Store one agent's events in one transaction: punches, other events, quarantined rejects.
 
-Rule: an event holding text no database column can store (NUL characters) is rejected like a
-malformed one, quarantined and acked, so it never becomes a poison batch that is resent forever.
-Idempotent: an event id already stored for the agent (``UNIQUE(agent, event_id)``) is skipped and
-acked again; so is a punch whose device record identity (``dedup_key``) the agent sent before
-under another id (a device log read twice): the second line of defence. New punches are resolved to members by PIN and scored in time order (attendance →
-ledger → balances) inside the same transaction; the caller commits, then acks.
+Rules. An event already stored for the agent (``UNIQUE(agent, event_id)``) is skipped and acked
+again; so is a punch whose device record identity (``dedup_key``) was stored before under another
+id (a device log read twice): the second line of defence. An event holding text no database
+column can store (NUL characters) is rejected like a malformed one, quarantined and acked, so it
+never becomes a poison batch resent forever. New punches are resolved to members by PIN and
+scored in time order (attendance → ledger → balances) in the same transaction; the caller
+commits, then acks.
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: Sp
     parsed = _parse_punches(fresh, rejected)
     members = await _members_by_pin(session, agent.org_id, {p.pin for p in parsed.values()})
     seen_keys = await _known_dedup_keys(session, agent.id, {p.dedup_key for p in parsed.values()})
+    unstorable = {r.event_id for r in rejected}
     punches: list[AttendancePunch] = []
     for event in fresh:
         punch = parsed.get(event.id)
         if punch is None:
-            if event.kind != sync.EventKind.PUNCH:
+            if event.kind != sync.EventKind.PUNCH and event.id not in unstorable:
                 session.add(_other_event_row(agent, event))
             continue
         if punch.dedup_key in seen_keys:

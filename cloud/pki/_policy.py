@@ -25,6 +25,9 @@ MIN_RSA_BITS: Final = 2048
 # a few minutes behind ours.
 BACKDATE: Final = timedelta(minutes=5)
 
+SERVER_AUTH: Final = ExtendedKeyUsageOID.SERVER_AUTH
+CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH
+
 AgentPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
@@ -147,10 +150,6 @@ def server_names(hostnames: Iterable[str], ips: Iterable[str]) -> x509.SubjectAl
 def sign(builder: x509.CertificateBuilder, key: CertificateIssuerPrivateKeyTypes) -> x509.Certificate:
     """Sign with SHA-256 (the CA key is EC P-256)."""
     return builder.sign(key, hashes.SHA256())
-
-
-SERVER_AUTH: Final = ExtendedKeyUsageOID.SERVER_AUTH
-CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH
 
 
 def utc_now() -> datetime:

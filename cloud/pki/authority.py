@@ -71,7 +71,7 @@ class CertificateAuthority:
             raise PkiError(f"{directory / CA_KEY_FILE} already exists; refusing to replace a CA key")
         key = ec.generate_private_key(ec.SECP256R1())
         ca = cls(key=key, certificate=_policy.ca_certificate(key, name, now or _policy.utc_now()))
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(directory / CA_KEY_FILE, _private_pem(key, passphrase), mode=0o600)
         write_atomic(directory / CA_CERT_FILE, ca.certificate_pem.encode(), mode=0o644)
         return ca
@@ -118,9 +118,10 @@ class CertificateAuthority:
 
     def verify_agent_cert(self, cert_pem: str | bytes, *, now: datetime | None = None) -> str:
         """Return the agent id of a certificate this CA issued, valid at ``now``, for clientAuth."""
-        certificate = _load_certificate(cert_pem)
+        certificate, when = _load_certificate(cert_pem), now or _policy.utc_now()
         self._check_issued_by_me(certificate)
-        _check_window(certificate, now or _policy.utc_now())
+        _check_window(self.certificate, when, "the CA certificate")
+        _check_window(certificate, when, "the certificate")
         _check_client_usage(certificate)
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if len(names) != 1 or not isinstance(names[0].value, str):
@@ -189,11 +190,11 @@ def _load_certificate(cert_pem: str | bytes) -> x509.Certificate:
         raise CertificateRejected("not a PEM certificate") from error
 
 
-def _check_window(certificate: x509.Certificate, now: datetime) -> None:
+def _check_window(certificate: x509.Certificate, now: datetime, what: str) -> None:
     if now < certificate.not_valid_before_utc:
-        raise CertificateRejected(f"the certificate is not valid before {certificate.not_valid_before_utc}")
+        raise CertificateRejected(f"{what} is not valid before {certificate.not_valid_before_utc}")
     if now > certificate.not_valid_after_utc:
-        raise CertificateRejected(f"the certificate expired at {certificate.not_valid_after_utc}")
+        raise CertificateRejected(f"{what} expired at {certificate.not_valid_after_utc}")
 
 
 def _check_client_usage(certificate: x509.Certificate) -> None:

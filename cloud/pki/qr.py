@@ -8,8 +8,8 @@ from pathlib import Path
 def qr_png(url_with_token: str, path: Path) -> Path:
     """Write a PNG QR code of ``url_with_token`` to ``path`` (mode 0600: it holds a secret)."""
     # Imported here: only the admin side draws QR codes, and qrcode + Pillow cost memory everywhere else.
-    import qrcode  # type: ignore[import-untyped]
-    from qrcode.constants import ERROR_CORRECT_M  # type: ignore[import-untyped]
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
 
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
     code.add_data(url_with_token)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any, Final, Protocol
 
 from edge_agent.device_health import DeviceHealth
@@ -41,6 +41,7 @@ class DriverKind:
     class_name: str
     takes_sink: bool
     is_sign: bool
+    takes_tombstones: bool = False  # erased PINs (PRIVACY.md DEL-2), deleted again if they reappear
 
 
 DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
@@ -49,6 +50,7 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         class_name="ZkTerminalDriver",
         takes_sink=True,
         is_sign=False,
+        takes_tombstones=True,
     ),
     "alpha_sign": DriverKind(
         module="edge_agent.drivers.alpha_sign.driver",
@@ -67,6 +69,7 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         class_name="ZkPushDriver",
         takes_sink=True,
         is_sign=False,
+        takes_tombstones=True,
     ),
     "isapi_face": DriverKind(
         module="edge_agent.drivers.isapi.driver",
@@ -108,6 +111,7 @@ def build_drivers(
     sink: EventSink,
     health: DeviceHealth,
     table: Mapping[str, DriverKind] = DRIVER_KINDS,
+    tombstones: Container[str] = frozenset(),
 ) -> Drivers:
     """One driver per configured device, constructed as its kind's table entry says."""
     runners: dict[str, Runnable] = {}
@@ -115,7 +119,8 @@ def build_drivers(
     for config in configs:
         entry = table.get(config.kind)
         cls = driver_class(config.kind, table)
-        driver = cls(config, sink, health) if entry and entry.takes_sink else cls(config, health)
+        extra = {"tombstones": tombstones} if entry and entry.takes_tombstones else {}
+        driver = cls(config, sink, health, **extra) if entry and entry.takes_sink else cls(config, health)
         health.register(config.name)
         runners[config.name] = driver
         if entry and entry.is_sign:

@@ -3,6 +3,10 @@
 A command's identity is its ``cmd_id``. Its result is stored through the outbox with the dedup key
 ``cmd:{cmd_id}`` on the agent's own device name, so that key is also the persisted record of "this
 command was processed": a redelivered command finds it and is not run again.
+
+The table here holds what needs no device (``ping``); the agent adds the device commands
+(``user_upsert``, ``user_delete``, ``sync_time``) from ``edge_agent/device_commands.py``, which
+knows the configured drivers.
 """
 
 from __future__ import annotations
@@ -25,12 +29,7 @@ async def _ping(command: Command) -> CommandResult:
     return CommandResult(cmd_id=command.cmd_id, ok=True, detail="pong")
 
 
-async def _sync_time(command: Command) -> CommandResult:
-    # Device clock sync is the scheduler's job; accepting the request is all the link does for now.
-    return CommandResult(cmd_id=command.cmd_id, ok=True, detail="clock sync scheduled")
-
-
-DEFAULT_HANDLERS: Final[Mapping[str, Handler]] = {"ping": _ping, "sync_time": _sync_time}
+DEFAULT_HANDLERS: Final[Mapping[str, Handler]] = {"ping": _ping}
 
 
 def command_key(cmd_id: str) -> str:

@@ -16,12 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TextIO
 
 from edge_agent.config import AgentConfig, ConfigError, load_config
-from edge_agent.ops.doctor_checks.broker import check_broker
-from edge_agent.ops.doctor_checks.clock import check_clock
-from edge_agent.ops.doctor_checks.result import MiB, CheckResult, DoctorLimits, fail, ok
-from edge_agent.ops.doctor_checks.storage import check_backlog, check_disk, check_integrity, check_ports
-from edge_agent.ops.doctor_checks.tls import check_tls
-from edge_agent.ops.startup_checks import serial_ports_in
+from edge_agent.ops.doctor_checks.result import CheckResult, DoctorLimits, MiB, fail, ok
 
 __all__ = ["CHECKS", "add_doctor_command", "cmd_doctor", "render_json", "render_text", "run_doctor"]
 
@@ -29,19 +24,61 @@ EX_FAILED: Final = 1
 
 Check = Callable[[AgentConfig, DoctorLimits], list[CheckResult]]
 
+# Each check imports its module when it runs, so building the CLI parser (also for ``run``) stays light.
+
+
+def _clock(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.clock import check_clock
+
+    return [check_clock(limits)]
+
+
+def _tls(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.tls import check_tls
+
+    return [check_tls(config.mqtt, warn_days=limits.cert_warn_days)]
+
+
+def _broker(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.broker import check_broker
+
+    return [check_broker(config.mqtt, config.agent_id, timeout_s=limits.broker_timeout_s)]
+
+
+def _ports(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.storage import check_ports
+    from edge_agent.ops.startup_checks import serial_ports_in
+
+    return check_ports(serial_ports_in(config))
+
+
+def _integrity(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.storage import check_integrity
+
+    return [check_integrity(config.outbox.path)]
+
+
+def _backlog(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.storage import check_backlog
+
+    outbox = config.outbox
+    return [check_backlog(outbox.path, max_age_s=limits.max_backlog_age_s, max_bytes=outbox.max_bytes)]
+
+
+def _disk(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
+    from edge_agent.ops.doctor_checks.storage import check_disk
+
+    return [check_disk(config.outbox.path, min_free_bytes=limits.min_free_bytes)]
+
+
 CHECKS: Final[tuple[tuple[str, Check], ...]] = (
-    ("clock", lambda c, limits: [check_clock(limits)]),
-    ("tls", lambda c, limits: [check_tls(c.mqtt, warn_days=limits.cert_warn_days)]),
-    ("broker", lambda c, limits: [check_broker(c.mqtt, c.agent_id, timeout_s=limits.broker_timeout_s)]),
-    ("ports", lambda c, limits: check_ports(serial_ports_in(c))),
-    ("integrity", lambda c, limits: [check_integrity(c.outbox.path)]),
-    (
-        "backlog",
-        lambda c, limits: [
-            check_backlog(c.outbox.path, max_age_s=limits.max_backlog_age_s, max_bytes=c.outbox.max_bytes)
-        ],
-    ),
-    ("disk", lambda c, limits: [check_disk(c.outbox.path, min_free_bytes=limits.min_free_bytes)]),
+    ("clock", _clock),
+    ("tls", _tls),
+    ("broker", _broker),
+    ("ports", _ports),
+    ("integrity", _integrity),
+    ("backlog", _backlog),
+    ("disk", _disk),
 )
 
 
@@ -91,12 +128,16 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run every check, print the report, return 0 or 1."""
     import sys
 
-    results = run_doctor(lambda: load_config(args.config, environ=os.environ, overrides=args.set), limits_from(args))
+    results = run_doctor(
+        lambda: load_config(args.config, environ=os.environ, overrides=args.set), limits_from(args)
+    )
     (out or sys.stdout).write(render_json(results) if args.json else render_text(results))
     return exit_code(results)
 
 
-def add_doctor_command(commands: argparse._SubParsersAction[Any], config_options: Callable[[Any], None]) -> None:
+def add_doctor_command(
+    commands: argparse._SubParsersAction[Any], config_options: Callable[[Any], None]
+) -> None:
     """Add ``doctor`` to the ``mpm-agent`` sub-commands."""
     defaults = DoctorLimits()
     doctor = commands.add_parser("doctor", help="check clock, TLS, broker, ports, outbox and disk")

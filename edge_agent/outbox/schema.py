@@ -12,6 +12,9 @@ Tables and the rules they carry:
 - ``drops``: rows shed under the byte cap, by kind: ``total`` for ever, ``unreported`` until a
   ``loss_report`` event carrying them is committed.
 - ``latest``: keep-latest values by name (the last display content).
+- ``tombstones`` (v2): PINs the cloud ordered erased (PRIVACY.md DEL-2). A tombstone outlives the
+  erase: a device that reports the PIN again gets it deleted again. Only ``user_upsert`` of the same
+  PIN lifts it (the organisation re-enrolled that person on purpose).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Final
 
 import aiosqlite
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 PRAGMAS: Final = (
     "PRAGMA journal_mode=WAL",
@@ -63,7 +66,14 @@ CREATE TABLE latest (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: Final = {1: DDL_V1}
+DDL_V2: Final = """
+CREATE TABLE tombstones (
+    pin       TEXT PRIMARY KEY,
+    erased_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: Final = {1: DDL_V1, 2: DDL_V2}
 
 
 class SchemaError(Exception):

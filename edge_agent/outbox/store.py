@@ -6,6 +6,8 @@ writer works). ``accept`` only queues; the writer task (``run_writer``) takes ev
 at that moment as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only
 then resolves each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
 acked in time becomes claimable again, and after a restart every unacked row is due at once.
+``ack`` tells the ``on_acked`` listeners which device records the cloud now holds (``acks.py``), so
+a driver can clear a device's own log; ``tombstones`` are the PINs erased on the cloud's order.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence, Set
 from pathlib import Path
 from typing import Final
 
 import aiosqlite
 
+from edge_agent.outbox import acks
 from edge_agent.outbox import stats as st
 from edge_agent.outbox.rows import EVENT_COLUMNS, to_event
 from edge_agent.outbox.schema import prepare
@@ -62,6 +64,8 @@ class Outbox:
         self._write_lock = asyncio.Lock()
         self._leases: dict[str, float] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._ack_listeners: list[acks.AckListener] = []
+        self._tombstones: set[str] = set()
         self._accepting = False
         self._last_prune = 0.0
         self._wconn: aiosqlite.Connection | None = None
@@ -77,6 +81,8 @@ class Outbox:
         self._rconn = await aiosqlite.connect(self.path, isolation_level=None)
         await self._rconn.execute("PRAGMA busy_timeout=5000")
         await self.prune_dedup()
+        rows = await self._rconn.execute_fetchall("SELECT pin FROM tombstones")
+        self._tombstones = {str(row[0]) for row in rows}
         self._accepting = True  # queued records wait for run_writer
         return self
 
@@ -103,6 +109,10 @@ class Outbox:
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit that may have added events."""
         self._listeners.append(listener)
+
+    def on_acked(self, listener: acks.AckListener) -> None:
+        """Call ``listener(device, dedup_keys)`` after every ack that deleted that device's events."""
+        self._ack_listeners.append(listener)
 
     # -- accept / group commit ---------------------------------------------------------------
 
@@ -223,11 +233,16 @@ class Outbox:
         if not event_ids:
             return 0
         async with self._write_lock:
-            sql = "DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))"
-            cursor = await self._writer.execute(sql, (json.dumps(list(event_ids)),))
-            deleted = cursor.rowcount
+            deleted, acked = await acks.delete_acked(
+                self._writer, event_ids, want_keys=bool(self._ack_listeners)
+            )
         self.release(event_ids)
+        acks.notify(self._ack_listeners, acked)
         return deleted
+
+    async def pending_keys(self, device: str, keys: Collection[str]) -> set[str]:
+        """The dedup keys among ``keys`` not yet acked for ``device`` (never accepted, or unacked)."""
+        return await acks.pending_keys(self._reader, device, keys)
 
     async def is_known(self, device: str, dedup_key: str) -> bool:
         """Whether ``(device, dedup_key)`` was accepted before (and not yet pruned)."""
@@ -245,6 +260,26 @@ class Outbox:
     async def _maybe_prune(self) -> None:
         if time.monotonic() - self._last_prune > DEDUP_PRUNE_EVERY_S:
             await self.prune_dedup()
+
+    # -- tombstones (PRIVACY.md DEL-2) -------------------------------------------------------
+
+    @property
+    def tombstones(self) -> Set[str]:
+        """The erased PINs, a live read-only view (drivers check it on every user they see)."""
+        return self._tombstones
+
+    async def add_tombstone(self, pin: str) -> None:
+        """Durably remember that ``pin`` was erased."""
+        async with self._write_lock:
+            sql = "INSERT OR REPLACE INTO tombstones(pin, erased_at) VALUES (?, ?)"
+            await self._writer.execute(sql, (pin, time.time()))
+        self._tombstones.add(pin)
+
+    async def lift_tombstone(self, pin: str) -> None:
+        """Forget the erasure of ``pin`` (the person was enrolled again on purpose)."""
+        async with self._write_lock:
+            await self._writer.execute("DELETE FROM tombstones WHERE pin = ?", (pin,))
+        self._tombstones.discard(pin)
 
     # -- keep-latest values and statistics ---------------------------------------------------
 

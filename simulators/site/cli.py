@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
         type=Path,
-        help="state files, PNGs, logs, site.json, agent-devices.toml (default: <config stem>-state "
-        "next to the config)",
+        help="state files, PNGs, logs, site.json, agent-devices.toml (default: "
+        "<temp dir>/mpm-site-<config stem>)",
     )
     parser.add_argument("--json", action="store_true", help="print site.json on stdout once all are up")
     parser.add_argument(
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the site until SIGINT/SIGTERM."""
     config: Path = args.config
-    state_dir: Path = args.state_dir or config.with_name(f"{config.stem}-state")
+    state_dir: Path = args.state_dir or Path(tempfile.gettempdir()) / f"mpm-site-{config.stem}"
     options = RunOptions(
         config=config,
         state_dir=state_dir,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 
 from sqlalchemy import func, select
 
-from cloud.db.models import Agent, AttendancePunch, LedgerEntry, Quarantine
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, Quarantine
 from cloud.db.session import SessionFactory
+from cloud.domain import ranking
 from cloud.ingest import handling
 from cloud.ingest.handling import handle_message
 from firmware_protocols import sync
@@ -143,3 +145,51 @@ async def test_garbage_topics_are_quarantined(sessions: SessionFactory) -> None:
         assert await handle_message(sessions, topic, b"{}") == handling.Outcome()
     async with sessions() as session:
         assert len((await session.execute(select(Quarantine))).scalars().all()) == 3
+
+
+async def test_a_device_record_read_twice_is_stored_once(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    first = events.punch("1", events.local(DAY, 8, 0))
+    reread = dataclasses.replace(first, id=events.uuid7(), seq=first.seq + 1000)  # same dedup_key, new id
+    outcome = await handle_message(sessions, TOPIC, events.batch(first))
+    again = await handle_message(sessions, TOPIC, events.batch(reread))
+    assert outcome.ack is not None
+    assert again.ack is not None
+    assert again.ack.event_ids == (reread.id,)
+    assert await punch_count(sessions) == 1
+    other = events.punch("1", events.local(DAY, 8, 1))  # control: a different record is stored
+    await handle_message(sessions, TOPIC, events.batch(other))
+    assert await punch_count(sessions) == 2
+
+
+async def test_other_event_kinds_are_kept_and_acked(sessions: SessionFactory) -> None:
+    await setup(sessions)
+    result = sync.CommandResult(cmd_id="c1", ok=True, detail="done")
+    event = dataclasses.replace(
+        events.punch("1", events.local(DAY, 8, 0)), kind="cmd_result", data=result.to_data()
+    )
+    bad = dataclasses.replace(event, id=events.uuid7(), device="zk\x001")
+    outcome = await handle_message(sessions, TOPIC, events.batch(event, bad))
+    assert outcome.ack is not None
+    assert set(outcome.ack.event_ids) == {event.id, bad.id}
+    async with sessions() as session:
+        kinds = (await session.execute(select(AgentEvent.kind))).scalars().all()
+        quarantined = (await session.execute(select(Quarantine.event_id))).scalars().all()
+    assert (kinds, quarantined) == (["cmd_result"], [bad.id])
+
+
+async def test_an_earlier_check_in_arriving_late_corrects_the_day(sessions: SessionFactory) -> None:
+    t = await setup(sessions)
+    await handle_message(sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 9, 30))))
+    earlier = events.batch(events.punch("1", events.local(DAY, 8, 50)))
+    corrected = await handle_message(sessions, TOPIC, earlier)
+    assert corrected.changed_org == t.org_id
+    assert [p for _, p, _ in await entries(sessions)] == [-1, 1, 2]  # late, its revocation, on time
+    await handle_message(sessions, TOPIC, earlier)  # redelivered: nothing new
+    await handle_message(
+        sessions, TOPIC, events.batch(events.punch("1", events.local(DAY, 8, 40)))
+    )  # same rule
+    assert [p for _, p, _ in await entries(sessions)] == [-1, 1, 2]
+    async with sessions() as session:
+        ranked = await ranking.top(session, t.org_id, t.point_type_id, "month", "2026-11", 5)
+    assert [(r.display_name, r.points) for r in ranked] == [("Alice", 2)]

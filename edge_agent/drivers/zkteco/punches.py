@@ -3,7 +3,8 @@
 Rule: a punch read from the log and the same punch received live give the same ``dedup_key``
 (``serial|pin|raw local time|state``), so the sink stores it once. ZK times are the terminal's local
 wall time; ``occurred_at`` attaches the configured zone and converts to UTC, ``device_time`` keeps
-the raw text.
+the raw text. ``clock_suspect`` is the driver's verdict on that time (``edge_agent/clock.py``);
+it is not part of the dedup key, so a re-read judged differently is still the same punch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ RAW_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def punch_record(
-    *, device: str, serial: str, zone: ZoneInfo, record: AttendanceRecord | RealtimeAttendance
+    *,
+    device: str,
+    serial: str,
+    zone: ZoneInfo,
+    record: AttendanceRecord | RealtimeAttendance,
+    clock_suspect: bool = False,
 ) -> DeviceRecord:
     """The outbox record of one punch, from the log or from a live event."""
     raw_time = record.time.strftime(RAW_TIME_FORMAT)
@@ -31,6 +37,7 @@ def punch_record(
         state=ZK_PUNCH_STATES.get(record.state, PunchState.UNDEFINED),
         state_code=str(record.state),
         dedup_key=dedup_key,
+        clock_suspect=clock_suspect,
     )
     return DeviceRecord(
         kind=EventKind.PUNCH,

@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from edge_agent.ops.doctor_checks.result import MiB, CheckResult, fail, ok, unknown, warn
+from edge_agent.ops.doctor_checks.result import CheckResult, MiB, fail, ok, unknown, warn
 from edge_agent.ops.startup_checks import check_database, check_serial_port
 
 

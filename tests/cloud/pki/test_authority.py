@@ -80,9 +80,10 @@ def test_a_certificate_verifies_with_its_ca_and_not_with_another(
 
 
 def test_expired_and_not_yet_valid_certificates_are_rejected(
-    ca: CertificateAuthority, agent_key: ec.EllipticCurvePrivateKey
+    agent_key: ec.EllipticCurvePrivateKey, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
+    ca = CertificateAuthority.create(tmp_path / "ca", now=now - timedelta(days=10))
     old = ca.sign_agent_csr(make_csr(agent_key), "agent-a", valid_days=1, now=now - timedelta(days=3))
     assert ca.verify_agent_cert(old, now=now - timedelta(days=2, hours=1)) == "agent-a"  # control
     with pytest.raises(CertificateRejected, match="expired"):
@@ -90,6 +91,17 @@ def test_expired_and_not_yet_valid_certificates_are_rejected(
     future = ca.sign_agent_csr(make_csr(agent_key), "agent-a", now=now + timedelta(days=2))
     with pytest.raises(CertificateRejected, match="not valid before"):
         ca.verify_agent_cert(future)
+
+
+def test_nothing_verifies_outside_the_ca_validity(
+    agent_key: ec.EllipticCurvePrivateKey, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    ca = CertificateAuthority.create(tmp_path / "ca", now=now)
+    certificate = ca.sign_agent_csr(make_csr(agent_key), "agent-a", now=now - timedelta(days=1))
+    with pytest.raises(CertificateRejected, match="the CA certificate is not valid before"):
+        ca.verify_agent_cert(certificate, now=now - timedelta(hours=1))
+    assert ca.verify_agent_cert(certificate) == "agent-a"  # control
 
 
 def test_a_server_certificate_is_not_an_agent_certificate(ca: CertificateAuthority) -> None:
@@ -147,6 +159,7 @@ def test_the_ca_is_persisted_with_a_private_key_file(tmp_path: Path) -> None:
     created = CertificateAuthority.create(tmp_path / "ca")
     key_file = tmp_path / "ca" / CA_KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "ca").stat().st_mode) == 0o700
     assert b"ENCRYPTED" not in key_file.read_bytes()
 
     loaded = CertificateAuthority.load(tmp_path / "ca")
