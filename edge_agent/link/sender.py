@@ -47,6 +47,7 @@ class BatchSender:
         self._wake = asyncio.Event()
         self._timeouts_in_a_row = 0
         self.batches_sent = 0
+        self.batches_acked = 0
         self.ack_timeouts = 0
         outbox.on_commit(self._wake.set)
 
@@ -66,7 +67,8 @@ class BatchSender:
     async def on_ack(self, ack: Ack) -> int:
         """The cloud committed these ids: delete the rows, free the batch slot."""
         deleted = await self._outbox.ack(ack.event_ids)
-        self._in_flight.pop(ack.batch_id, None)
+        if self._in_flight.pop(ack.batch_id, None) is not None:
+            self.batches_acked += 1
         self._timeouts_in_a_row = 0
         self._wake.set()
         return deleted

@@ -59,21 +59,13 @@ class DeviceAnswer:
 async def probe_zkteco(config: ZkTerminalConfig) -> Answer:
     """Connect, then firmware version, serial number and the terminal's clock."""
     from edge_agent.drivers.zkteco.client import ZkClient
-    from edge_agent.drivers.zkteco.errors import DeviceError
-    from firmware_protocols.zkteco import Command
-
     client = await ZkClient.open(
         config.host, config.port, transport=config.transport, request_timeout_s=config.timeout_s
     )
     async with client:
         await client.connect(config.comm_key)
-        async with client._operation("get firmware version"):  # no public method yet (see report)
-            reply = (await client._exchange(Command.GET_VERSION))[0]
-        if reply.command != Command.ACK_OK:
-            raise DeviceError(f"get firmware version refused ({reply.command})")
-        firmware = reply.data.rstrip(b"\0").decode("latin-1")
         return {
-            "firmware": firmware,
+            "firmware": await client.firmware_version(),
             "serial": await client.serial_number(),
             "time": str(await client.get_time()),
         }

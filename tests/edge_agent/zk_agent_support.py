@@ -79,11 +79,11 @@ class DriverTask:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def until(probe: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+async def until(probe: Callable[[], object], what: str) -> None:
     async def check() -> bool:
         return bool(probe())
 
-    await async_wait_for(check, timeout=timeout, what=what)
+    await async_wait_for(check, timeout=10, what=what)
 
 
 async def until_known(outbox: Outbox, keys: set[str], what: str) -> None:

@@ -135,6 +135,13 @@ class ZkClient:
             _expect(reply, Command.ACK_OK, f"option {name}")
             return decode_option(reply.data)[1]
 
+    async def firmware_version(self) -> str:
+        """The firmware's version string, e.g. ``Ver 6.60 Apr 28 2017``."""
+        async with self._operation("get firmware version"):
+            reply = (await self._exchange(Command.GET_VERSION))[0]
+            _expect(reply, Command.ACK_OK, "get firmware version")
+            return reply.data.rstrip(b"\0").decode("latin-1")
+
     async def serial_number(self) -> str:
         return await self.option("~SerialNumber")
 
