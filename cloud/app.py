@@ -30,6 +30,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         engine = create_engine(settings.database_url)
         await upgrade_head(engine)
         app.state.sessions = sessions = session_factory(engine)
+        app.state.master_key = settings.master()
         app.state.publisher = app.state.worker = None
         tasks: list[asyncio.Task[None]] = []
         endpoint = settings.mqtt_endpoint()

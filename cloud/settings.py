@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from pathlib import Path
+from typing import Final, Literal, Self
 from urllib.parse import unquote, urlsplit
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.privacy import MasterKey
+
+# The development master key: public, so anything it protects is not protected. Used only when no
+# MPM_MASTER_KEY is set and the environment is "development" (or MPM_ALLOW_DEV_KEY is true).
+DEV_MASTER_KEY: Final = MasterKey(hashlib.sha256(b"mpm-edge development master key").digest())
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,6 +40,16 @@ class CloudSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     display_debounce_s: float = 0.2
+    environment: Literal["development", "production"] = "development"
+    master_key: SecretStr | None = None  # base64 of 32 bytes; wraps every organisation's data key
+    allow_dev_key: bool = False
+    # Agent enrolment (ACC-3): the agent CA's directory (ca.key + ca.crt from CertificateAuthority.create),
+    # its key passphrase, the broker URL enrolled agents are told to use, and the cloud URL put in QR
+    # codes (unset: the URL the admin called). Enrolment answers 503 until the CA dir and agent URL are set.
+    enrolment_ca_dir: Path | None = None
+    enrolment_ca_passphrase: SecretStr | None = None
+    agent_mqtt_url: str | None = None
+    public_url: str | None = None
 
     @field_validator("mqtt_url")
     @classmethod
@@ -39,12 +58,38 @@ class CloudSettings(BaseSettings):
             raise ValueError("mqtt_url must start with mqtt:// or mqtts://")
         return value or None
 
+    @field_validator("agent_mqtt_url")
+    @classmethod
+    def _agent_url_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("mqtt", "mqtts"):
+            raise ValueError("agent_mqtt_url must start with mqtt:// or mqtts://")
+        return value or None
+
     @field_validator("display_debounce_s")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("display_debounce_s must be ≥ 0")
         return value
+
+    @field_validator("master_key")
+    @classmethod
+    def _valid_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            MasterKey.from_base64(value.get_secret_value())  # raises ValueError with the reason
+        return value
+
+    @model_validator(mode="after")
+    def _no_dev_key_in_production(self) -> Self:
+        if self.environment == "production" and self.master_key is None and not self.allow_dev_key:
+            raise ValueError("production needs MPM_MASTER_KEY (base64 of 32 random bytes)")
+        return self
+
+    def master(self) -> MasterKey:
+        """The configured master key, or the public development key where that is allowed."""
+        if self.master_key is None:
+            return DEV_MASTER_KEY
+        return MasterKey.from_base64(self.master_key.get_secret_value())
 
     def mqtt_endpoint(self) -> MqttEndpoint | None:
         """The broker endpoint, or None when MQTT is off."""

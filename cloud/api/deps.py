@@ -14,7 +14,10 @@ from cloud.api.problems import problem
 from cloud.db.models import Role
 from cloud.db.models.orgs import ROLE_ORDER
 from cloud.displays.publisher import DisplayPublisher
+from cloud.domain.audit_log import Actor
 from cloud.domain.orgs import token_record
+from cloud.domain.workflow import Person
+from cloud.privacy import MasterKey
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -33,6 +36,16 @@ class Principal:
 
     org_id: int
     role: Role
+    token_id: int | None = None
+    member_id: int | None = None  # the person behind the token, when known
+
+    def actor(self) -> Actor:
+        """This caller as the audit log names it."""
+        return Actor(token_id=self.token_id, role=self.role.value)
+
+    def person(self) -> Person:
+        """This caller as the award workflow sees it."""
+        return Person(token_id=self.token_id, role=self.role, member_id=self.member_id)
 
 
 async def get_principal(
@@ -44,7 +57,9 @@ async def get_principal(
     record = await token_record(session, credentials.credentials)
     if record is None:
         raise problem(401, "the bearer token is unknown, expired or revoked", challenge)
-    return Principal(org_id=record.org_id, role=Role(record.role))
+    return Principal(
+        org_id=record.org_id, role=Role(record.role), token_id=record.id, member_id=record.member_id
+    )
 
 
 def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -71,13 +86,21 @@ def get_publisher(request: Request) -> DisplayPublisher | None:
 PublisherDep = Annotated[DisplayPublisher | None, Depends(get_publisher)]
 
 
+def get_master_key(request: Request) -> MasterKey:
+    master: MasterKey = request.app.state.master_key
+    return master
+
+
+MasterKeyDep = Annotated[MasterKey, Depends(get_master_key)]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Page:
     limit: int
     offset: int
 
 
-def get_page(
+def get_page(  # every list route takes these two
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
 ) -> Page:
     return Page(limit=limit, offset=offset)

@@ -98,6 +98,8 @@ class RuleIn(BaseModel):
     points: int
     min_points: int | None = None
     max_points: int | None = None
+    needs_review: bool = False
+    issues_tickets: bool = False
 
 
 class RuleOut(Out):
@@ -108,6 +110,8 @@ class RuleOut(Out):
     points: int
     min_points: int | None
     max_points: int | None
+    needs_review: bool
+    issues_tickets: bool
 
 
 class LedgerEntryIn(BaseModel):
@@ -132,11 +136,12 @@ class LedgerEntryOut(Out):
     effective_date: dt.date
     status: str
     revokes_id: int | None
+    event_id: int | None
     created_at: dt.datetime
 
 
 class RankingRowOut(BaseModel):
-    rank: int
+    rank: int = Field(description="standard competition rank: 1 + members with more points")
     member_id: int
     display_name: str
     points: int
@@ -146,6 +151,8 @@ class RankingOut(BaseModel):
     period: str
     key: str
     point_type: str
+    order: Literal["top", "bottom"] = "top"
+    department_id: int | None = None
     rows: list[RankingRowOut]
 
 

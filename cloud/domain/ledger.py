@@ -1,7 +1,7 @@
 """The point ledger: append-only entries, with balances updated in the same transaction.
 
 A revocation is a compensating entry (``revokes_id``), never an update or delete. Only approved
-entries move balances; pending ones wait for the approval workflow of a later brief.
+entries move balances; pending ones move them when approved (``approve``, see ``workflow``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class NewEntry:
     reason: str | None = None
     status: EntryStatus = EntryStatus.APPROVED
     revokes_id: int | None = None
+    event_id: int | None = None
 
 
 async def record_entry(session: AsyncSession, new: NewEntry) -> LedgerEntry:
@@ -68,8 +69,18 @@ async def revoke(
             idempotency_key=idempotency_key,
             reason=reason,
             revokes_id=entry.id,
+            event_id=entry.event_id,
         ),
     )
+
+
+async def approve(session: AsyncSession, entry: LedgerEntry) -> None:
+    """Move a pending entry to approved and add its points to the balances; the caller commits."""
+    if entry.status != EntryStatus.PENDING:
+        raise ValueError(f"entry {entry.id} is {entry.status}, not pending")
+    entry.status = EntryStatus.APPROVED
+    await session.flush()
+    await _add_to_balances(session, entry)
 
 
 async def _add_to_balances(session: AsyncSession, entry: LedgerEntry) -> None:

@@ -1,17 +1,27 @@
-"""Rankings: the top N of a period read from the balance index.
+"""Rankings read from the balance index: a period × scope (organisation or department subtree) × type.
 
-Standard competition ranking ("1224"): equal points share a rank and the next rank skips. Ties are
-listed by display name, then member id, so the order is stable.
+Standard competition ranking ("1224"): a member's rank is 1 + the number of members in the scope
+with more points, so equal points share a rank and the next rank skips. Tie-break for listing
+order: display name, then member id. A red list is the top of the ranking; a black list is its
+bottom, worst first (the ranking's order reversed). Only members with a balance row for the period
+take part (members with no entries in it are not ranked); erased members never appear.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Balance, Member, MemberStatus
+
+
+class Order(enum.StrEnum):
+    TOP = "top"  # red list: best first
+    BOTTOM = "bottom"  # black list: worst first
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -22,32 +32,78 @@ class RankedMember:
     points: int
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Scope:
+    """Which balances compete: one organisation's, one type, one period, optionally some departments."""
+
+    org_id: int
+    point_type_id: int
+    period_kind: str
+    period_key: str
+    department_ids: Collection[int] | None = None  # None: the whole organisation
+
+
+def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    conditions = [
+        Balance.org_id == scope.org_id,
+        Balance.point_type_id == scope.point_type_id,
+        Balance.period_kind == scope.period_kind,
+        Balance.period_key == scope.period_key,
+        Member.status != MemberStatus.ERASED,
+    ]
+    if scope.department_ids is not None:
+        conditions.append(Member.department_id.in_(list(scope.department_ids)))
+    return conditions
+
+
+async def ranked(
+    session: AsyncSession, scope: Scope, limit: int, offset: int = 0, order: Order = Order.TOP
+) -> list[RankedMember]:
+    """One page of the scope's ranking (or of its reverse for ``Order.BOTTOM``)."""
+    base = select(Balance.member_id, Member.display_name, Balance.points).join(
+        Member, Member.id == Balance.member_id
+    )
+    if order is Order.TOP:
+        ordering = (Balance.points.desc(), Member.display_name, Member.id)
+    else:
+        ordering = (Balance.points, Member.display_name.desc(), Member.id.desc())
+    query = base.where(*_conditions(scope)).order_by(*ordering).limit(limit).offset(offset)
+    rows = (await session.execute(query)).all()
+    ranks = {p: await _rank_of(session, scope, p) for p in {r.points for r in rows}}
+    return [
+        RankedMember(
+            rank=ranks[r.points], member_id=r.member_id, display_name=r.display_name, points=r.points
+        )
+        for r in rows
+    ]
+
+
+async def _rank_of(session: AsyncSession, scope: Scope, points: int) -> int:
+    better = (
+        select(func.count())
+        .select_from(Balance)
+        .join(Member, Member.id == Balance.member_id)
+        .where(*_conditions(scope), Balance.points > points)
+    )
+    return 1 + int((await session.execute(better)).scalar_one())
+
+
 async def top(
     session: AsyncSession, org_id: int, point_type_id: int, period_kind: str, period_key: str, limit: int
 ) -> list[RankedMember]:
-    """The best ``limit`` members of one period and point type, ranked 1, 2, 2, 4."""
-    query = (
-        select(Balance.member_id, Member.display_name, Balance.points)
-        .join(Member, Member.id == Balance.member_id)
-        .where(
-            Balance.org_id == org_id,
-            Balance.point_type_id == point_type_id,
-            Balance.period_kind == period_kind,
-            Balance.period_key == period_key,
-            Member.status != MemberStatus.ERASED,
-        )
-        .order_by(Balance.points.desc(), Member.display_name, Member.id)
-        .limit(limit)
+    """The best ``limit`` members of one period and point type in the organisation, ranked 1, 2, 2, 4."""
+    return await ranked(
+        session,
+        Scope(org_id=org_id, point_type_id=point_type_id, period_kind=period_kind, period_key=period_key),
+        limit,
     )
-    rows = (await session.execute(query)).all()
-    return competition_ranks([(r.member_id, r.display_name, r.points) for r in rows])
 
 
 def competition_ranks(ordered: list[tuple[int, str, int]]) -> list[RankedMember]:
     """Rank rows already sorted by points descending: a row's rank is 1 + the rows with more points."""
-    ranked: list[RankedMember] = []
+    ranked_rows: list[RankedMember] = []
     for position, (member_id, name, points) in enumerate(ordered, start=1):
-        tied = ranked and ranked[-1].points == points
-        rank = ranked[-1].rank if tied else position
-        ranked.append(RankedMember(rank=rank, member_id=member_id, display_name=name, points=points))
-    return ranked
+        tied = ranked_rows and ranked_rows[-1].points == points
+        rank = ranked_rows[-1].rank if tied else position
+        ranked_rows.append(RankedMember(rank=rank, member_id=member_id, display_name=name, points=points))
+    return ranked_rows

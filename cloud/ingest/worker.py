@@ -4,6 +4,10 @@ After aiomqtt's guidance, reconnection is an explicit loop here. Events arrive t
 group (workers scale out behind a clustered broker); status through a plain subscription (every
 worker may record it; retained status is not delivered to shared subscriptions). Each message is
 handled to the end (commit, then ack) before the next one; the broker holds the rest.
+
+FAULT INJECTION: ``MPM_FAULT_EXIT_AFTER_COMMIT=N`` makes the process exit (``os._exit(137)``, as if
+killed) right after its Nth committed event batch and BEFORE that batch's Ack is published. Off by
+default; only the chaos suite (tests/chaos, scenario 4) sets it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+FAULT_EXIT_AFTER_COMMIT_ENV = "MPM_FAULT_EXIT_AFTER_COMMIT"
 
 
 def mqtt_client(endpoint: MqttEndpoint, role: str) -> aiomqtt.Client:
@@ -53,6 +58,8 @@ class IngestWorker:
         self._sessions = sessions
         self._publisher = publisher
         self.subscribed = asyncio.Event()  # set while subscribed (tests and readiness wait on it)
+        self._exit_after_commits = int(os.environ.get(FAULT_EXIT_AFTER_COMMIT_ENV) or 0)
+        self._commits = 0
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with jittered exponential backoff."""
@@ -87,10 +94,18 @@ class IngestWorker:
             log.exception("could not store a message on %s; left unacked", topic)
             return
         if outcome.ack is not None:
+            self._maybe_die_before_ack()
             agent_id, _ = sync.parse_topic(topic)
             await client.publish(sync.topic(agent_id, sync.Channel.ACK), sync.encode(outcome.ack), qos=1)
         if outcome.changed_org is not None:
             self._publisher.changed(outcome.changed_org)
+
+    def _maybe_die_before_ack(self) -> None:
+        """Fault injection (off unless MPM_FAULT_EXIT_AFTER_COMMIT is set): die between commit and ack."""
+        self._commits += 1
+        if self._exit_after_commits and self._commits >= self._exit_after_commits:
+            log.critical("fault injection: exiting after commit %d, before its ack", self._commits)
+            os._exit(137)
 
 
 def _payload_bytes(payload: object) -> bytes:

@@ -4,6 +4,10 @@ Rules: rows are deleted only on the cloud's ``Ack`` (never on PUBACK, which only
 has it). A batch not acked within ``ack_timeout_s`` has its leases released, so its rows go out
 again in a new batch (the cloud is idempotent on event ids). ``HUNG_AFTER`` timeouts in a row while
 connected mean the broker or the cloud is hung: ``LinkHung`` tears the connection down.
+
+FAULT INJECTION / UNSAFE: ``MPM_AGENT_UNSAFE_DELETE_ON_PUBACK=1`` deletes rows on PUBACK instead of
+the cloud's Ack, which loses events the broker drops. Off by default; it exists only for the chaos
+suite's control scenario (tests/chaos), which shows the checker detects that loss.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import time
 from typing import Final, Protocol
 
@@ -21,6 +26,7 @@ from firmware_protocols.sync import Ack, EventBatch, encode
 log = logging.getLogger(__name__)
 
 HUNG_AFTER: Final = 3
+UNSAFE_DELETE_ON_PUBACK_ENV: Final = "MPM_AGENT_UNSAFE_DELETE_ON_PUBACK"
 
 
 class LinkHung(Exception):
@@ -49,6 +55,11 @@ class BatchSender:
         self.batches_sent = 0
         self.batches_acked = 0
         self.ack_timeouts = 0
+        self._unsafe_delete_on_puback = os.environ.get(UNSAFE_DELETE_ON_PUBACK_ENV) == "1"
+        if self._unsafe_delete_on_puback:
+            log.critical(
+                "UNSAFE %s=1: rows are deleted on PUBACK; events WILL be lost", UNSAFE_DELETE_ON_PUBACK_ENV
+            )
         outbox.on_commit(self._wake.set)
 
     async def run(self, client: Publisher) -> None:
@@ -85,6 +96,9 @@ class BatchSender:
         self._in_flight[batch.batch_id] = _InFlight(tuple(e.id for e in events), deadline)
         await client.publish(self._topic, encode(batch), qos=1)
         self.batches_sent += 1
+        if self._unsafe_delete_on_puback:  # fault injection only (see the module docstring)
+            self._in_flight.pop(batch.batch_id, None)
+            await self._outbox.ack([e.id for e in events])
         return True
 
     def _expire_overdue(self) -> None:

@@ -63,6 +63,9 @@ class Outbox:
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
         self._leases: dict[str, float] = {}
+        # Ids acked while a claim's read was in flight: that read may predate the delete, so it can
+        # still return them. Cleared when a claim starts (its read then follows every finished ack).
+        self._acked_during_claim: set[str] = set()
         self._listeners: list[Callable[[], None]] = []
         self._ack_listeners: list[acks.AckListener] = []
         self._tombstones: set[str] = set()
@@ -215,10 +218,12 @@ class Outbox:
         """Lease up to ``limit`` unacked, unleased events in seq order."""
         now = time.monotonic()
         self._leases = {i: until for i, until in self._leases.items() if until > now}
+        self._acked_during_claim.clear()
         # Leased rows are at most the in-flight ones, so this reads ≤ limit + in-flight rows.
         sql = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq LIMIT ?"
         rows = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))
-        events = [to_event(row) for row in rows if str(row[1]) not in self._leases][:limit]
+        taken = self._leases.keys() | self._acked_during_claim
+        events = [to_event(row) for row in rows if str(row[1]) not in taken][:limit]
         for event in events:
             self._leases[event.id] = now + self.lease_s
         return events
@@ -237,6 +242,7 @@ class Outbox:
                 self._writer, event_ids, want_keys=bool(self._ack_listeners)
             )
         self.release(event_ids)
+        self._acked_during_claim.update(event_ids)
         acks.notify(self._ack_listeners, acked)
         return deleted
 

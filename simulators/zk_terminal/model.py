@@ -6,6 +6,7 @@ CMD_SET_TIME changes, so a time set by a client is what CMD_GET_TIME reads back.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import json
@@ -24,6 +25,9 @@ DEMO_USERS: tuple[UserRecord, ...] = (
     UserRecord(uid=5, user_id="1005", name="Alice Chen"),
 )
 LAST_PUNCHES_KEPT = 20
+# Punches ever made, kept apart from the log (which a client may clear), so the state file still
+# says what the terminal generated after the agent cleared what the cloud acked.
+RECORDED_PUNCHES_KEPT = 500
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -35,6 +39,10 @@ class TerminalModel:
     users: list[UserRecord] = dataclasses.field(default_factory=lambda: list(DEMO_USERS))
     log: list[AttendanceRecord] = dataclasses.field(default_factory=list)
     clock_offset: dt.timedelta = dt.timedelta(0)
+    recorded: collections.deque[AttendanceRecord] = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=RECORDED_PUNCHES_KEPT)
+    )
+    punch_count: int = 0
 
     def now(self) -> dt.datetime:
         """The terminal's local wall time, to the second."""
@@ -65,6 +73,8 @@ class TerminalModel:
             user_sn=user.uid if user else 0, user_id=pin, verify=verify, state=state, time=when
         )
         self.log.append(record)
+        self.recorded.append(record)
+        self.punch_count += 1
         return record
 
     def prefill(self, count: int, seed: int = 4370) -> None:
@@ -82,6 +92,8 @@ class TerminalModel:
             "users": [_user_json(u) for u in self.users],
             "log_size": len(self.log),
             "last_punches": [_punch_json(r) for r in self.log[-LAST_PUNCHES_KEPT:]],
+            "punch_count": self.punch_count,
+            "recorded_punches": [_punch_json(r) for r in self.recorded],
         }
 
 

@@ -42,7 +42,8 @@ def _install(target: Path, requirement: str) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=ROOT))
     try:
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*command, "--target", str(staging), requirement], check=True, timeout=300)
+        # ``requirement`` may name several packages, space-separated ("iclockhelper==0.0.4 setuptools<81").
+        subprocess.run([*command, "--target", str(staging), *requirement.split()], check=True, timeout=300)
         (staging / MARKER).write_text(requirement, encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)

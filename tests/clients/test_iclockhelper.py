@@ -16,9 +16,9 @@ from pathlib import Path
 from edge_agent.http import HttpServer, Request, Response
 from firmware_protocols import zk_push
 from simulators.zk_push import PushTerminal
+from tests.clients.client_envs import ensure_client_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENT_DIR = ROOT / ".clients" / "iclockhelper"
 PARSE = """
 import json, sys, urllib.request
 from iclockhelper import CdataRequest, GetRequest
@@ -58,7 +58,8 @@ async def test_iclockhelper_parses_the_simulator_requests() -> None:
 
     # iclockhelper needs the whole ATTPHOTO body to decode as text, which a JPEG never does: not checked here.
     checked = [c for c in captured if "table=ATTPHOTO" not in c[1]]
-    env = {**os.environ, "PYTHONPATH": str(CLIENT_DIR)}
+    client_dir = ensure_client_env("iclockhelper", "iclockhelper==0.0.4 setuptools<81")
+    env = {**os.environ, "PYTHONPATH": str(client_dir)}
     done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-c", PARSE],

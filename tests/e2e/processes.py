@@ -100,3 +100,28 @@ def start_alpha_sign(group: ProcessGroup, state_dir: Path, name: str) -> tuple[P
     wait_for(lambda: link.exists() or child.poll() is not None, timeout=30, what="alpha sign pty")
     assert child.poll() is None, group.log_tail(name)
     return link, state
+
+
+def start_site(group: ProcessGroup, config: Path, state_dir: Path) -> dict[str, object]:
+    """``mpm-sim site --json``; returns its ``site.json`` once every simulator serves."""
+    site_json = state_dir / "site.json"
+    argv = [str(BIN / "mpm-sim"), "site", "--config", str(config), "--state-dir", str(state_dir), "--json"]
+    child = group.start("site", argv)
+    wait_for(lambda: site_json.exists() or child.poll() is not None, timeout=60, what="the site")
+    assert child.poll() is None, group.log_tail("site")
+    description: dict[str, object] = json.loads(site_json.read_text(encoding="utf-8"))
+    return description
+
+
+def command_line(pid: int) -> list[str]:
+    """The argv a running process was started with (Linux ``/proc``)."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").decode().split("\0")
+
+
+def gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie awaiting its parent counts as exited)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return status.rpartition(")")[2].split()[0] == "Z"

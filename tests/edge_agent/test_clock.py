@@ -79,3 +79,18 @@ async def test_a_terminal_a_day_ahead_has_its_punches_flagged_and_kept(
             stored = punches(await ack_everything(outbox))
     assert [stored[punch_key(r)].clock_suspect for r in earlier] == [days_ahead == 1] * 2
     assert stored[punch_key(live)].clock_suspect is False
+
+
+async def test_the_terminal_clock_is_set_again_every_sync_interval(tmp_path: Path) -> None:
+    with terminal_thread() as sim:
+        model = sim.terminal.model
+        async with running_outbox(tmp_path / "outbox.db") as outbox:
+            config = zk_config(sim.terminal.port, pull_interval_s=0.1)
+            driver = ZkTerminalDriver(config, outbox, DeviceHealth(), clock_sync_interval_s=0.3)
+            async with DriverTask(driver):
+                await until(lambda: driver.online, "the session is up")
+                on_sim(sim, lambda: model.set_clock(model.now() - dt.timedelta(hours=3)))  # it drifts
+                assert not reads_close(on_sim(sim, model.now), device_wall_time(SHANGHAI))
+                await until(
+                    lambda: reads_close(on_sim(sim, model.now), device_wall_time(SHANGHAI)), "set again"
+                )

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -129,7 +130,7 @@ async def test_a_tombstoned_user_that_reappears_is_deleted_again(tmp_path: Path)
         await s.command("user_delete", pin="2")
         model = s.zk.terminal.model
         for uid, pin in ((2, "2"), (40, "40")):  # someone re-enrols "2"; "40" is a control
-            on_sim(s.zk, lambda uid=uid, pin=pin: model.put_user(UserRecord(uid=uid, user_id=pin)))
+            on_sim(s.zk, functools.partial(model.put_user, UserRecord(uid=uid, user_id=pin)))
         assert {"2", "40"} <= s.zk_pins()
         await until(lambda: "2" not in s.zk_pins(), "the tombstoned PIN deleted again")
         assert "40" in s.zk_pins()

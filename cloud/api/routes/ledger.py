@@ -1,8 +1,8 @@
-"""Ledger entries: award or deduct (idempotent by the ``Idempotency-Key`` header), list by member/month.
+"""Ledger entries: award or deduct for one member (an event of one), list, revoke, appeal.
 
-Idempotency: the same key with the same request answers the entry recorded first (200); the same
-key with a different request is a conflict (409). Keys are namespaced (``manual:``) so they never
-collide with the keys the system makes for attendance.
+Idempotency: the same ``Idempotency-Key`` with the same request answers what was recorded first
+(200); with a different request it is a conflict (409). Keys are namespaced (``manual:``) so they
+never collide with the keys the system makes for attendance.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from cloud.api.deps import Manager, PageDep, PublisherDep, SessionDep, Viewer
-from cloud.api.lookups import owned, page_of, point_type_by_code
-from cloud.api.problems import problem
+from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import LedgerEntryIn, LedgerEntryOut
-from cloud.db.models import EntrySource, LedgerEntry, Member, Organisation, PointRule
-from cloud.domain import ledger
-from cloud.domain.periods import today
+from cloud.api.schemas_ledger import AppealIn, AppealOut, LedgerEventIn, RevocationIn
+from cloud.api.submissions import submit_event, workflow_call
+from cloud.db.models import LedgerEntry, Member
+from cloud.domain import audit_log, workflow
+from cloud.domain.departments import subtree
 
 router = APIRouter(prefix="/ledger-entries", tags=["ledger"])
 
@@ -37,80 +37,84 @@ async def create_entry(
     publisher: PublisherDep,
     response: Response,
 ) -> LedgerEntryOut:
-    """Award (points > 0) or deduct (points < 0) points for a member."""
-    new = await _new_entry(session, principal.org_id, body, f"manual:{key}")
-    earlier = await ledger.find_by_key(session, principal.org_id, new.idempotency_key)
-    if earlier is None:
-        try:
-            entry = await ledger.record_entry(session, new)
-            await session.commit()
-        except IntegrityError:  # the same key raced in: answer the winner
-            await session.rollback()
-            earlier = await ledger.find_by_key(session, principal.org_id, new.idempotency_key)
-        else:
-            if publisher is not None:
-                publisher.changed(principal.org_id)
-            return LedgerEntryOut.model_validate(entry)
-    return _replay(earlier, new, response)
+    """Award (points > 0) or deduct (points < 0) points for one member (pending if beyond authority)."""
+    event_body = LedgerEventIn(
+        member_ids=[body.member_id],
+        point_type=body.point_type,
+        points=body.points,
+        rule_id=body.rule_id,
+        reason=body.reason,
+        effective_date=body.effective_date,
+    )
+    event, created = await submit_event(session, principal, event_body, f"manual:{key}", publisher)
+    if not created:
+        response.status_code = 200
+    entry = (await workflow.entries_of(session, event))[0]
+    return LedgerEntryOut.model_validate(entry)
 
 
 @router.get("")
 async def list_entries(
-    session: SessionDep, principal: Viewer, page: PageDep, member_id: int | None = None, month: Month = None
+    session: SessionDep,
+    principal: Viewer,
+    page: PageDep,
+    member_id: int | None = None,
+    department_id: int | None = None,
+    month: Month = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    status: str | None = None,
 ) -> list[LedgerEntryOut]:
-    """Entries of the organisation, newest first, optionally of one member and one month."""
+    """Entries of the organisation, newest first; filter by member, department (subtree), period, status."""
     query = select(LedgerEntry).where(LedgerEntry.org_id == principal.org_id)
     if member_id is not None:
         query = query.where(LedgerEntry.member_id == member_id)
+    if department_id is not None:
+        departments = await subtree(session, principal.org_id, department_id)
+        in_departments = select(Member.id).where(Member.department_id.in_(departments))
+        query = query.where(LedgerEntry.member_id.in_(in_departments))
     if month is not None:
-        first = dt.date.fromisoformat(f"{month}-01")
-        after = (first + dt.timedelta(days=32)).replace(day=1)
-        query = query.where(LedgerEntry.effective_date >= first, LedgerEntry.effective_date < after)
+        date_from = dt.date.fromisoformat(f"{month}-01")
+        date_to = (date_from + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    if date_from is not None:
+        query = query.where(LedgerEntry.effective_date >= date_from)
+    if date_to is not None:
+        query = query.where(LedgerEntry.effective_date <= date_to)
+    if status is not None:
+        query = query.where(LedgerEntry.status == status)
     query = query.order_by(LedgerEntry.id.desc())
     return [LedgerEntryOut.model_validate(e) for e in await page_of(session, query, page)]
 
 
-async def _new_entry(session: SessionDep, org_id: int, body: LedgerEntryIn, key: str) -> ledger.NewEntry:
-    await owned(session, Member, body.member_id, org_id, "member")
-    point_type = await point_type_by_code(session, body.point_type, org_id)
-    points = body.points
-    if body.rule_id is not None:
-        rule = await owned(session, PointRule, body.rule_id, org_id, "rule")
-        points = rule.points if points is None else points
-        _check_bounds(rule, points)
-    if not points:
-        raise problem(422, "points must be a non-zero integer (or come from a rule)")
-    org = await session.get_one(Organisation, org_id)
-    return ledger.NewEntry(
-        org_id=org_id,
-        member_id=body.member_id,
-        point_type_id=point_type.id,
-        points=points,
-        source=EntrySource.MANUAL,
-        effective_date=body.effective_date or today(org.time_zone),
-        idempotency_key=key,
-        rule_id=body.rule_id,
-        reason=body.reason,
+@router.post("/{entry_id}/revoke", status_code=201)
+async def revoke_entry(
+    entry_id: int, body: RevocationIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+) -> LedgerEntryOut:
+    """Cancel an approved entry with a compensating entry (the original stays, append-only)."""
+    entry = await owned(session, LedgerEntry, entry_id, principal.org_id, "ledger entry")
+    compensation = await workflow_call(workflow.revoke(session, entry, principal.person(), body.reason))
+    detail = {"compensation_id": compensation.id, "points": compensation.points, "reason": body.reason}
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "ledger.revoke", f"ledger_entry:{entry.id}", detail
     )
+    await session.commit()
+    if publisher is not None:
+        publisher.changed(principal.org_id)
+    return LedgerEntryOut.model_validate(compensation)
 
 
-def _check_bounds(rule: PointRule, points: int) -> None:
-    if rule.min_points is not None and points < rule.min_points:
-        raise problem(422, f"rule {rule.id} allows at least {rule.min_points} points, got {points}")
-    if rule.max_points is not None and points > rule.max_points:
-        raise problem(422, f"rule {rule.id} allows at most {rule.max_points} points, got {points}")
-
-
-def _replay(earlier: LedgerEntry | None, new: ledger.NewEntry, response: Response) -> LedgerEntryOut:
-    if earlier is None:
-        raise problem(409, "the Idempotency-Key is in use by a request still in progress")
-    same = (earlier.member_id, earlier.point_type_id, earlier.points, earlier.rule_id) == (
-        new.member_id,
-        new.point_type_id,
-        new.points,
-        new.rule_id,
+@router.post("/{entry_id}/appeals", status_code=201)
+async def appeal_entry(entry_id: int, body: AppealIn, session: SessionDep, principal: Manager) -> AppealOut:
+    """Record a member's appeal against an approved entry (decided by ``POST /appeals/{id}/decide``)."""
+    entry = await owned(session, LedgerEntry, entry_id, principal.org_id, "ledger entry")
+    appeal = await workflow_call(workflow.file_appeal(session, entry, body.reason))
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "appeal.file",
+        f"ledger_entry:{entry.id}",
+        {"appeal_id": appeal.id, "reason": body.reason},
     )
-    if not same:
-        raise problem(409, "this Idempotency-Key was already used for a different entry")
-    response.status_code = 200
-    return LedgerEntryOut.model_validate(earlier)
+    await session.commit()
+    return AppealOut.model_validate(appeal)

@@ -6,24 +6,38 @@ member fields exist only as encrypted blobs plus a keyed hash for lookups.
 
 from cloud.db.models.agents import Agent, AgentEvent, Display
 from cloud.db.models.attendance import AttendancePunch, AttendanceRule
-from cloud.db.models.members import Member, MemberStatus
+from cloud.db.models.audit import AuditEntry, AuditHead
+from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
+from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
 from cloud.db.models.points import Balance, EntrySource, EntryStatus, LedgerEntry, PointRule, PointType
+from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
+from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
 
 __all__ = [
     "Agent",
     "AgentEvent",
     "ApiToken",
+    "Appeal",
+    "AppealStatus",
     "AttendancePunch",
     "AttendanceRule",
+    "AuditEntry",
+    "AuditHead",
+    "AuthorityLimit",
     "Balance",
+    "Consent",
+    "ConsentKind",
+    "Department",
     "Display",
     "EntrySource",
     "EntryStatus",
     "LedgerEntry",
+    "LedgerEvent",
     "Member",
     "MemberStatus",
+    "OrgDataKey",
     "OrgKind",
     "Organisation",
     "PointRule",

@@ -1,7 +1,9 @@
-"""Members of an organisation, privacy-shaped (shared/PRIVACY.md ENC-1).
+"""Departments (a tree) and members of an organisation, privacy-shaped (shared/PRIVACY.md ENC-1).
 
-Sensitive fields exist only as ``*_enc`` blobs (AES-GCM under the organisation's data key, filled
-by a later brief) and ``phone_hmac`` for lookups; no plaintext column exists for them.
+Sensitive fields exist only as ``*_enc`` blobs (AES-GCM under the organisation's data key, see
+``cloud/domain/keys.py``) and ``phone_hmac`` for lookups; no plaintext column exists for them.
+Erasure (DEL-1) blanks the personal fields and renames the member to a pseudonym; ledger rows keep
+pointing at the same id, so balances stay intact and no mapping back to the person survives.
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ class MemberStatus(enum.StrEnum):
     ERASED = "erased"
 
 
+class Department(Base):
+    """A node of the organisation's department tree (``parent_id`` None: a root)."""
+
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("org_id", "parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
 class Member(Base):
     __tablename__ = "member"
     __table_args__ = (UniqueConstraint("org_id", "pin"),)
@@ -30,9 +45,13 @@ class Member(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     legal_name: Mapped[str | None] = mapped_column(String(200))
     pin: Mapped[str | None] = mapped_column(String(32))  # the terminals' person id
+    card: Mapped[str | None] = mapped_column(String(32))  # the terminals' card number
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    guardian_contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    left_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

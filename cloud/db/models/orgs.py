@@ -61,6 +61,8 @@ class ApiToken(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The person behind the token: managers cannot award themselves or approve their own events.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[dt.datetime | None]

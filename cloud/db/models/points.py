@@ -45,10 +45,13 @@ class PointRule(Base):
     points: Mapped[int]
     min_points: Mapped[int | None]
     max_points: Mapped[int | None]
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    issues_tickets: Mapped[bool] = mapped_column(default=False)
 
 
 class LedgerEntry(Base):
-    """Append-only: never updated in its points; a revocation is a compensating entry (``revokes_id``)."""
+    """Append-only: member, points, type and date never change; a revocation is a compensating entry
+    (``revokes_id``). The workflow moves ``status`` forward once: pending → approved | rejected."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -67,6 +70,7 @@ class LedgerEntry(Base):
     effective_date: Mapped[dt.date]
     status: Mapped[str] = mapped_column(String(16), default=EntryStatus.APPROVED)
     revokes_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_event.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 

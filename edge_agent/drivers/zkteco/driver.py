@@ -37,6 +37,7 @@ from edge_agent.drivers.zkteco.client import ZkClient
 from edge_agent.drivers.zkteco.config import ZkTerminalConfig
 from edge_agent.drivers.zkteco.errors import DeviceError
 from edge_agent.drivers.zkteco.punches import punch_record
+from edge_agent.outbox import OutboxFull
 from edge_agent.records import DeviceRecord, EventSink
 from firmware_protocols.zkteco import AttendanceRecord, RealtimeAttendance
 
@@ -125,7 +126,7 @@ class ZkTerminalDriver:
         while True:
             deadline = loop.time() + self.config.pull_interval_s
             while (event := await _next_live(client, self._clear_due, deadline)) is not None:
-                await self._sink.accept([self._record(serial, event, self._live_clock)])
+                await self._store([self._record(serial, event, self._live_clock)])
             if self._clear_due.is_set():
                 await self._clear_if_acked(client, serial)
             else:
@@ -152,10 +153,20 @@ class ZkTerminalDriver:
         judge = DeviceClock()
         records = [self._record(serial, r, judge) for r in await client.attendance()]
         for start in range(0, len(records), ACCEPT_BATCH):
-            await self._sink.accept(records[start : start + ACCEPT_BATCH])
+            if not await self._store(records[start : start + ACCEPT_BATCH]):
+                break
         self._live_clock = judge
         log.debug("%s: read %d records", self.config.name, len(records))
         return records
+
+    async def _store(self, records: list[DeviceRecord]) -> bool:
+        """Accept ``records``; False when the outbox is full (back-pressure: the log keeps them)."""
+        try:
+            await self._sink.accept(records)
+        except OutboxFull:
+            log.warning("%s: outbox full; %d record(s) stay on the terminal", self.config.name, len(records))
+            return False
+        return True
 
     async def _clear_if_acked(self, client: ZkClient, serial: str) -> None:
         """Clear the log if a re-read (terminal disabled) finds only acked records."""

@@ -183,3 +183,23 @@ async def test_cancelled_writer_finishes_queued_commits(tmp_path: Path) -> None:
             await writer
     assert sum(r.stored for r in results) == 50
     assert len(rows_seen_by_another_connection(db)) == 50
+
+
+async def test_a_row_acked_while_a_claim_reads_is_not_claimed_again(tmp_path: Path) -> None:
+    """A claim's read may start before an ack's delete commits; the acked rows must not come back."""
+    async with running_outbox(tmp_path / "outbox.db") as outbox:
+        await outbox.accept([punch(i) for i in range(3000)])
+        acked: set[str] = set()
+        claimed_after_ack: list[str] = []
+
+        async def ack(batch_ids: list[str]) -> None:
+            await outbox.ack(batch_ids)
+            acked.update(batch_ids)
+
+        acks: list[asyncio.Task[None]] = []
+        while batch := await outbox.claim_batch(100):
+            claimed_after_ack += [e.id for e in batch if e.id in acked]
+            acks.append(asyncio.create_task(ack([e.id for e in batch])))
+        await asyncio.gather(*acks)
+        assert len(acked) == 3000
+        assert claimed_after_ack == []

@@ -1,0 +1,222 @@
+"""Agent enrolment (PRIVACY.md ACC-3): an org admin issues a single-use, expiring token for one site;
+an agent trades it, with a CSR for a key it made itself, for a certificate naming a cloud-assigned id.
+
+``POST /enrol`` takes no bearer token: the enrolment token is the credential. Unknown → 401, used or
+expired → 410, a CSR the CA refuses → 422 (the token stays usable), too many failed short codes from
+one address → 429. The token is marked used in the same transaction that creates the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.api.deps import OrgAdmin, SessionDep
+from cloud.api.lookups import owned
+from cloud.api.problems import not_found, problem
+from cloud.db.base import utc_now
+from cloud.db.models import Agent, EnrolmentToken, Site
+from cloud.domain.orgs import token_record
+from cloud.enrolment import (
+    EnrolmentContext,
+    EnrolmentNotConfigured,
+    claim_token,
+    credential_from,
+    find_token,
+    issue_token,
+    new_agent_id,
+    refusal,
+)
+from cloud.pki import CsrRejected, qr_png
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["enrolment"])
+_bearer = HTTPBearer(auto_error=False)
+_NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a secret are never cached
+
+
+class TokenIn(BaseModel):
+    valid_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60, description="lifetime of the token")
+
+
+class TokenOut(BaseModel):
+    """Shown once: only hashes are stored."""
+
+    id: int
+    site_id: int
+    token: str
+    short_code: str
+    expires_at: dt.datetime
+    enrol_uri: str
+    enrol_command: str
+    qr_path: str
+
+
+class EnrolIn(BaseModel):
+    """Anything else an agent sends (a requested name, say) is ignored: the cloud assigns the id."""
+
+    token: str = Field(min_length=1, max_length=200, description="the token or its short code")
+    csr: str = Field(min_length=1, max_length=20_000, description="PEM certificate signing request")
+
+
+class EnrolOut(BaseModel):
+    agent_id: str
+    certificate: str
+    ca_certificate: str
+    mqtt_url: str
+    site_id: int
+
+
+async def get_enrolment(request: Request) -> EnrolmentContext:
+    """The process's enrolment context, built from the app's settings on first use; 503 without."""
+    context: EnrolmentContext | None = getattr(request.app.state, "enrolment", None)
+    if context is None:
+        settings = getattr(request.app.state, "settings", None)
+        if settings is None:
+            raise problem(503, "agent enrolment is not configured (the app has no settings)")
+        try:
+            context = await asyncio.to_thread(EnrolmentContext.from_settings, settings)
+        except EnrolmentNotConfigured as error:
+            log.error("%s", error)
+            raise problem(503, str(error)) from error
+        request.app.state.enrolment = context
+    return context
+
+
+EnrolmentDep = Annotated[EnrolmentContext, Depends(get_enrolment)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+@router.post("/sites/{site_id}/enrolment-tokens", status_code=201)
+async def create_enrolment_token(
+    site_id: int,
+    body: TokenIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: OrgAdmin,
+    credentials: Bearer,
+    context: EnrolmentDep,
+) -> TokenOut:
+    """Issue a single-use enrolment token for one of the organisation's sites."""
+    await owned(session, Site, site_id, principal.org_id, "site")
+    issuer = await token_record(session, credentials.credentials) if credentials else None
+    issued = await issue_token(
+        session,
+        org_id=principal.org_id,
+        site_id=site_id,
+        created_by=issuer.id if issuer else None,
+        valid_for=dt.timedelta(minutes=body.valid_minutes),
+        seal=context.seal,
+        now=utc_now(),
+    )
+    await audit(session, principal.org_id, "enrolment_token.issued", token_id=issued.row.id, site_id=site_id)
+    await session.commit()
+    response.headers.update(_NO_STORE)
+    cloud = _cloud_url(context, request)
+    return TokenOut(
+        id=issued.row.id,
+        site_id=site_id,
+        token=issued.token,
+        short_code=issued.short_code,
+        expires_at=issued.row.expires_at,
+        enrol_uri=_enrol_uri(cloud, issued.token),
+        enrol_command=f"mpm-agent enroll --cloud {cloud} --token {issued.token}",
+        qr_path=f"{request.url.path}/{issued.row.id}/qr.png",
+    )
+
+
+@router.get(
+    "/sites/{site_id}/enrolment-tokens/{token_id}/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def enrolment_token_qr(
+    site_id: int,
+    token_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: OrgAdmin,
+    context: EnrolmentDep,
+) -> Response:
+    """A PNG QR code of ``mpm-enrol:<cloud url>?token=...``, while the token is unused and unexpired."""
+    row = await owned(session, EnrolmentToken, token_id, principal.org_id, "enrolment token")
+    if row.site_id != site_id:
+        raise not_found("enrolment token", token_id)
+    token = context.seal.open(row.token_sealed, row.id) if row.token_sealed else None
+    why = refusal(row, utc_now()) or (None if token else "this token's QR code can no longer be shown")
+    if why or token is None:
+        raise problem(410, why or "gone")
+    png = await asyncio.to_thread(_qr_bytes, _enrol_uri(_cloud_url(context, request), token))
+    return Response(png, media_type="image/png", headers=_NO_STORE)
+
+
+@router.post("/enrol", status_code=201)
+async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: EnrolmentDep) -> EnrolOut:
+    """Trade an enrolment token and a CSR for a certificate, the CA certificate and the broker URL."""
+    address = request.client.host if request.client else "unknown"
+    credential = credential_from(body.token)
+    if credential is not None and credential.is_short_code:
+        wait = context.attempts.retry_after(address)
+        if wait is not None:
+            headers = {"Retry-After": str(int(wait) + 1)}
+            raise problem(429, "too many failed short-code attempts from this address", headers)
+    row = await find_token(session, credential) if credential else None
+    now = utc_now()
+    why = "unknown enrolment token" if row is None else refusal(row, now)
+    if row is None or why:
+        if credential is None or credential.is_short_code:
+            context.attempts.record_failure(address)
+        log.warning("enrolment refused from %s: %s", address, why)
+        raise problem(401 if row is None else 410, why or "refused")
+    agent_id = await new_agent_id(session, row.site_id)
+    try:
+        certificate = context.authority.sign_agent_csr(body.csr, agent_id)
+    except CsrRejected as error:
+        raise problem(422, f"the CSR is refused: {error}") from error
+    if not await claim_token(session, row.id, agent_id, now):
+        raise problem(410, "this enrolment token was already used; ask for a new one")
+    session.add(Agent(agent_id=agent_id, org_id=row.org_id, site_id=row.site_id))
+    await audit(
+        session, row.org_id, "agent.enrolled", agent_id=agent_id, token_id=row.id, site_id=row.site_id
+    )
+    await session.commit()
+    return EnrolOut(
+        agent_id=agent_id,
+        certificate=certificate,
+        ca_certificate=context.authority.certificate_pem,
+        mqtt_url=context.agent_mqtt_url,
+        site_id=row.site_id,
+    )
+
+
+async def audit(session: AsyncSession, org_id: int, action: str, **details: object) -> None:
+    """AUD-1 hook: an audit-worthy enrolment event, inside the caller's transaction (commits with it).
+
+    For now a log line; when the hash-chained audit log lands (brief P), append the entry here with
+    ``session`` so that the event and its audit entry commit or roll back together.
+    """
+    fields = " ".join(f"{key}={value}" for key, value in details.items())
+    log.info("audit org=%s action=%s %s", org_id, action, fields)
+
+
+def _cloud_url(context: EnrolmentContext, request: Request) -> str:
+    return context.public_url or str(request.base_url).rstrip("/")
+
+
+def _enrol_uri(cloud_url: str, token: str) -> str:
+    return f"mpm-enrol:{cloud_url}?token={token}"
+
+
+def _qr_bytes(text: str) -> bytes:
+    with tempfile.TemporaryDirectory() as directory:
+        return qr_png(text, Path(directory) / "qr.png").read_bytes()
