@@ -29,6 +29,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         await upgrade_head(engine)
+        app.state.settings = settings
         app.state.sessions = sessions = session_factory(engine)
         app.state.master_key = settings.master()
         app.state.publisher = app.state.worker = None

@@ -23,6 +23,7 @@ from edge_agent.config import EX_CONFIG, AgentConfig, ConfigError, load_config
 from edge_agent.drivers.registry import DriverUnavailable
 from edge_agent.ops.commands import DEFAULT_CONFIG, add_ops_commands
 from edge_agent.ops.doctor import add_doctor_command
+from edge_agent.ops.enroll_command import add_enroll_command
 from edge_agent.ops.test_device import add_test_device_command
 from edge_agent.outbox import read_stats
 
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
     add_ops_commands(commands)
+    add_enroll_command(commands)
     add_doctor_command(commands, _config_option)
     add_test_device_command(commands, _config_option)
     return parser

@@ -69,6 +69,19 @@ class MemberIn(BaseModel):
     display_name: Text = Field(min_length=1, max_length=64)
     legal_name: Text | None = Field(default=None, max_length=200)
     pin: Text | None = Field(default=None, min_length=1, max_length=32)
+    card: Text | None = Field(default=None, min_length=1, max_length=32)
+    department_id: int | None = None
+
+
+class MemberPatch(BaseModel):
+    """Fields to change; ``status`` moves between active and left (erasure has its own route)."""
+
+    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
+    legal_name: Text | None = Field(default=None, max_length=200)
+    pin: Text | None = Field(default=None, min_length=1, max_length=32)
+    card: Text | None = Field(default=None, min_length=1, max_length=32)
+    department_id: int | None = None
+    status: Literal["active", "left"] | None = None
 
 
 class MemberOut(Out):
@@ -76,6 +89,8 @@ class MemberOut(Out):
     display_name: str
     legal_name: str | None
     pin: str | None
+    card: str | None
+    department_id: int | None
     status: MemberStatus
     created_at: dt.datetime
 

@@ -13,7 +13,7 @@ async def parents(session: AsyncSession, org_id: int) -> dict[int, int | None]:
     rows = await session.execute(
         select(Department.id, Department.parent_id).where(Department.org_id == org_id)
     )
-    return {ident: parent for ident, parent in rows.tuples()}
+    return {ident: parent for ident, parent in rows.all()}
 
 
 async def subtree(session: AsyncSession, org_id: int, root_id: int) -> set[int]:

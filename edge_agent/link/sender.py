@@ -85,9 +85,11 @@ class BatchSender:
         return deleted
 
     async def _send_one(self, client: Publisher) -> bool:
+        # Clear first: a wake-up left set while every slot is taken would make run() spin without
+        # ever yielding, starving the receiver of the very acks that free a slot.
+        self._wake.clear()
         if len(self._in_flight) >= self._max_in_flight:
             return False
-        self._wake.clear()
         events = await self._outbox.claim_batch(self._batch_size)
         if not events:
             return False

@@ -142,7 +142,10 @@ def add_enroll_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser = commands.add_parser("enroll", help="enrol this agent with the cloud using a one-time token")
     parser.add_argument("--cloud", required=True, metavar="URL", help="the cloud's base URL")
     parser.add_argument(
-        "--token", required=True, help="enrolment token or short code from the admin ('-' reads stdin)"
+        "--token",
+        required=True,
+        help="enrolment token or short code from the admin; write --token=T (a token may start with '-'), "
+        "or --token - to read it from stdin",
     )
     parser.add_argument(
         "--state-dir",

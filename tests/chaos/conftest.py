@@ -32,9 +32,17 @@ class Scale:
     ingest_kills: int
 
 
-CI = Scale(long=False, kill_rounds=20, punches_per_round=60, hang_s=12, outage_s=10, backlog=5_000, ingest_kills=3)
+CI = Scale(
+    long=False, kill_rounds=20, punches_per_round=60, hang_s=12, outage_s=10, backlog=5_000, ingest_kills=3
+)
 LONG = Scale(
-    long=True, kill_rounds=100, punches_per_round=100, hang_s=40, outage_s=60, backlog=100_000, ingest_kills=10
+    long=True,
+    kill_rounds=100,
+    punches_per_round=100,
+    hang_s=40,
+    outage_s=60,
+    backlog=100_000,
+    ingest_kills=10,
 )
 
 
@@ -55,7 +63,7 @@ def scale(request: pytest.FixtureRequest) -> Scale:
 
 
 @pytest.fixture
-def report(request: pytest.FixtureRequest) -> "ReportSink":
+def report(request: pytest.FixtureRequest) -> ReportSink:
     return ReportSink(request.config.stash[_SUMMARY_KEY])
 
 
@@ -67,7 +75,7 @@ class ReportSink:
 
     def __call__(self, result: Report) -> Report:
         record_report(result, self.path)
-        print(result)  # noqa: T201 - the figures belong in the test's output
+        print(result)
         return result
 
 

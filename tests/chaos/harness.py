@@ -245,7 +245,9 @@ reconnect_max_s = 2
 
     def check(self, scenario: str, *, rounds: int, drain_seconds: float) -> Report:
         """Compare the ledger with the cloud database."""
-        return check(scenario, self.ledger.keys, self.cloud_counts(), rounds=rounds, drain_seconds=drain_seconds)
+        return check(
+            scenario, self.ledger.keys, self.cloud_counts(), rounds=rounds, drain_seconds=drain_seconds
+        )
 
 
 def check(
@@ -289,4 +291,3 @@ def rig(tmp: Path, *, max_bytes: int = 64 * 1024 * 1024, pull_interval_s: float 
         seed_demo(setup.cloud_env(), AGENT_ID, "lobby")
         setup.write_agent_config(max_bytes=max_bytes, pull_interval_s=pull_interval_s)
         yield setup
-

@@ -27,7 +27,9 @@ def test_agent_killed_repeatedly_during_sync(tmp_path: Path, scale: Scale, repor
             r.start_agent()
         since = time.monotonic()
         drain = r.wait_drained(since, timeout=120)
-        assert_exact(report(r.check("1 agent kill -9 during sync", rounds=scale.kill_rounds, drain_seconds=drain)))
+        assert_exact(
+            report(r.check("1 agent kill -9 during sync", rounds=scale.kill_rounds, drain_seconds=drain))
+        )
 
 
 def test_broker_hang_then_agent_killed(tmp_path: Path, scale: Scale, report: ReportSink) -> None:
@@ -51,7 +53,11 @@ def test_broker_hang_then_agent_killed(tmp_path: Path, scale: Scale, report: Rep
         r.broker.resume()
         r.start_agent()
         drain = r.wait_drained(time.monotonic(), timeout=120)
-        assert_exact(report(r.check(f"2 broker hang {scale.hang_s:.0f}s + agent kill -9", rounds=1, drain_seconds=drain)))
+        assert_exact(
+            report(
+                r.check(f"2 broker hang {scale.hang_s:.0f}s + agent kill -9", rounds=1, drain_seconds=drain)
+            )
+        )
 
 
 def test_broker_down_with_a_partition_backlog(tmp_path: Path, scale: Scale, report: ReportSink) -> None:
@@ -72,7 +78,9 @@ def test_broker_down_with_a_partition_backlog(tmp_path: Path, scale: Scale, repo
             interval=1.0,
             what="the backlog in the outbox",
         )
-        wait_for(lambda: time.monotonic() >= outage_ends, timeout=scale.outage_s + 5, what="the end of the outage")
+        wait_for(
+            lambda: time.monotonic() >= outage_ends, timeout=scale.outage_s + 5, what="the end of the outage"
+        )
         r.broker.start()
         drain = r.wait_drained(time.monotonic(), timeout=timeout)
         name = f"3 broker down {scale.outage_s:.0f}s, backlog {scale.backlog}"
@@ -93,7 +101,13 @@ def test_ingest_killed_between_commit_and_ack(tmp_path: Path, scale: Scale, repo
         r.kill("cloud")
         r.start_cloud()
         drain = r.wait_drained(time.monotonic(), timeout=120)
-        assert_exact(report(r.check("4 ingest exit after commit, before ack", rounds=scale.ingest_kills, drain_seconds=drain)))
+        assert_exact(
+            report(
+                r.check(
+                    "4 ingest exit after commit, before ack", rounds=scale.ingest_kills, drain_seconds=drain
+                )
+            )
+        )
 
 
 def test_burst_with_identical_timestamps(tmp_path: Path, report: ReportSink) -> None:

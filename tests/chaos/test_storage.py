@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.outbox import running_outbox
 from edge_agent.records import DeviceRecord
@@ -34,7 +35,9 @@ async def seed_device_states(outbox: Path, count: int) -> None:
         await box.accept(records)
 
 
-def test_full_outbox_sheds_only_keep_latest_and_counts_exactly(tmp_path: Path, scale: Scale, report: ReportSink) -> None:
+def test_full_outbox_sheds_only_keep_latest_and_counts_exactly(
+    tmp_path: Path, scale: Scale, report: ReportSink
+) -> None:
     """6. A 1 MiB outbox: punches are refused (the terminal keeps them), keep-latest rows are shed and
     every shed row is reported: delivered device states + reported drops = states seeded."""
     punches = 6_000 if scale.long else 3_000
@@ -53,10 +56,12 @@ def test_full_outbox_sheds_only_keep_latest_and_counts_exactly(tmp_path: Path, s
             dropped = sum(int(str(d["dropped_total"])) for d in r.agent_events("loss_report"))
             return (delivered, dropped) if delivered + dropped == SEEDED_STATES else None
 
-        delivered, dropped = wait_for(accounted, timeout=60, interval=0.5, what="loss accounting")
+        _delivered, dropped = wait_for(accounted, timeout=60, interval=0.5, what="loss accounting")
         assert dropped > 0  # the cap really forced shedding
         assert int(str(r.outbox_status()["dropped_total"])) == dropped
-        assert_exact(report(r.check(f"6 outbox cap 1 MiB, {dropped} keep-latest shed", rounds=1, drain_seconds=drain)))
+        assert_exact(
+            report(r.check(f"6 outbox cap 1 MiB, {dropped} keep-latest shed", rounds=1, drain_seconds=drain))
+        )
 
 
 class Recorder:
@@ -66,10 +71,12 @@ class Recorder:
         self.batches: list[bytes] = []
         self.acked: set[str] = set()
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="chaos-recorder")
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="chaos-recorder")
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", rig.broker.port)
-        self.client.subscribe([(sync.topic(AGENT_ID, sync.Channel.EVENTS), 1), (sync.topic(AGENT_ID, sync.Channel.ACK), 1)])
+        self.client.subscribe(
+            [(sync.topic(AGENT_ID, sync.Channel.EVENTS), 1), (sync.topic(AGENT_ID, sync.Channel.ACK), 1)]
+        )
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -99,7 +106,8 @@ def test_replayed_old_batch_adds_nothing(tmp_path: Path, report: ReportSink) -> 
             wait_for(lambda: batch_id in recorder.acked, timeout=30, what="the original ack")
             before = r.cloud_counts()
             recorder.acked.discard(batch_id)
-            recorder.client.publish(sync.topic(AGENT_ID, sync.Channel.EVENTS), old, qos=1).wait_for_publish(10)
+            replay = recorder.client.publish(sync.topic(AGENT_ID, sync.Channel.EVENTS), old, qos=1)
+            replay.wait_for_publish(10)
             wait_for(lambda: batch_id in recorder.acked, timeout=30, what="the ack of the replay")
             assert r.cloud_counts() == before
         finally:
@@ -119,5 +127,7 @@ def test_control_unsafe_delete_on_puback_loses_events(tmp_path: Path, report: Re
         r.punch_live(20)
         wanted = set(r.ledger.keys[-20:])
         wait_for(lambda: wanted <= r.cloud_counts().keys(), timeout=60, what="the later punches")
-        result = report(r.check("8 CONTROL unsafe delete-on-PUBACK", rounds=1, drain_seconds=time.monotonic() - since))
+        result = report(
+            r.check("8 CONTROL unsafe delete-on-PUBACK", rounds=1, drain_seconds=time.monotonic() - since)
+        )
         assert result.lost > 0, result

@@ -223,6 +223,9 @@ async def test_enrolment_answers_503_until_configured(db_url: str) -> None:
 
     app = create_app(CloudSettings(database_url=db_url, mqtt_url=None))  # no app.state.settings
     async for client in running(app):
+        mine, theirs = await org_with_site(app, "Mine"), await org_with_site(app, "Theirs")
         refused(
             await client.post("/api/v1/enrol", json={"token": "x" * 43, "csr": "c"}), 503, "not configured"
         )
+        refused(await issue(client, mine), 503, "not configured")
+        refused(await issue(client, mine, site_id=theirs.site_id), 404, "not found")  # the tenant check first

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from cloud.app import create_app
 from cloud.db.models import OrgKind, Role, Site
@@ -25,14 +26,13 @@ def make_ca(directory: Path) -> CertificateAuthority:
     return CertificateAuthority.create(directory, passphrase=PASSPHRASE.encode())
 
 
-def enrolling_settings(db_url: str, ca_dir: Path, **extra: object) -> CloudSettings:
+def enrolling_settings(db_url: str, ca_dir: Path) -> CloudSettings:
     return CloudSettings(
         database_url=db_url,
         mqtt_url=None,
         enrolment_ca_dir=ca_dir,
-        enrolment_ca_passphrase=PASSPHRASE,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
+        enrolment_ca_passphrase=SecretStr(PASSPHRASE),
         agent_mqtt_url=AGENT_MQTT_URL,
-        **extra,  # type: ignore[arg-type]
     )
 
 

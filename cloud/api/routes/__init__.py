@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from cloud.api.routes import (
     agents,
     attendance,
+    departments,
     displays,
     enrolment,
     ledger,
@@ -13,10 +14,24 @@ from cloud.api.routes import (
     points,
     rankings,
     sites,
+    workflow,
 )
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (org, sites, agents, members, points, ledger, rankings, displays, attendance, enrolment):
+for _module in (
+    org,
+    sites,
+    agents,
+    departments,
+    members,
+    points,
+    ledger,
+    rankings,
+    displays,
+    attendance,
+    enrolment,
+    workflow,
+):
     api_router.include_router(_module.router)
 
 __all__ = ["api_router"]

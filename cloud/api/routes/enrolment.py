@@ -105,10 +105,10 @@ async def create_enrolment_token(
     session: SessionDep,
     principal: OrgAdmin,
     credentials: Bearer,
-    context: EnrolmentDep,
 ) -> TokenOut:
     """Issue a single-use enrolment token for one of the organisation's sites."""
     await owned(session, Site, site_id, principal.org_id, "site")
+    context = await get_enrolment(request)  # after the tenant check: a foreign id is 404 regardless
     issuer = await token_record(session, credentials.credentials) if credentials else None
     issued = await issue_token(
         session,
@@ -130,7 +130,7 @@ async def create_enrolment_token(
         short_code=issued.short_code,
         expires_at=issued.row.expires_at,
         enrol_uri=_enrol_uri(cloud, issued.token),
-        enrol_command=f"mpm-agent enroll --cloud {cloud} --token {issued.token}",
+        enrol_command=f"mpm-agent enroll --cloud {cloud} --token={issued.token}",
         qr_path=f"{request.url.path}/{issued.row.id}/qr.png",
     )
 
@@ -146,12 +146,12 @@ async def enrolment_token_qr(
     request: Request,
     session: SessionDep,
     principal: OrgAdmin,
-    context: EnrolmentDep,
 ) -> Response:
     """A PNG QR code of ``mpm-enrol:<cloud url>?token=...``, while the token is unused and unexpired."""
     row = await owned(session, EnrolmentToken, token_id, principal.org_id, "enrolment token")
     if row.site_id != site_id:
         raise not_found("enrolment token", token_id)
+    context = await get_enrolment(request)
     token = context.seal.open(row.token_sealed, row.id) if row.token_sealed else None
     why = refusal(row, utc_now()) or (None if token else "this token's QR code can no longer be shown")
     if why or token is None:

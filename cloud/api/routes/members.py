@@ -1,40 +1,237 @@
-"""Members: create, list, get (sensitive fields are never part of these answers)."""
+"""Members: create, list (filter by department/status), get, update, erase; CSV import/export;
+sensitive fields (encrypted, every read audited); consents (versioned records)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy import select
+from typing import Annotated
 
-from cloud.api.deps import Manager, PageDep, SessionDep, Viewer
+from fastapi import APIRouter, Body, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.api.deps import Manager, MasterKeyDep, OrgAdmin, PageDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
-from cloud.api.schemas import MemberIn, MemberOut
-from cloud.db.models import Member
+from cloud.api.schemas import MemberIn, MemberOut, MemberPatch
+from cloud.api.schemas_people import (
+    ConsentIn,
+    ConsentOut,
+    ImportReport,
+    ImportRowError,
+    SensitiveIn,
+    SensitiveOut,
+)
+from cloud.db.base import utc_now
+from cloud.db.models import Consent, Department, Member, MemberStatus, Organisation
+from cloud.domain import audit_log, keys, members
+from cloud.domain.departments import subtree
+from cloud.privacy import normalise_phone
 
 router = APIRouter(prefix="/members", tags=["members"])
+
+CsvBody = Annotated[
+    str, Body(media_type="text/csv", examples=["display_name,pin,department\nAlice,1,Sales\n"])
+]
+# ENC-3: these fields stay off until the organisation enables them with a purpose (org settings).
+OPTIONAL_FIELDS = ("id_number", "birth_date")
+
+
+async def _check_refs(
+    session: AsyncSession, org_id: int, pin: str | None, department_id: int | None, me: int = 0
+) -> None:
+    if department_id is not None:
+        await owned(session, Department, department_id, org_id, "department")
+    if pin is not None:
+        taken = select(Member.id).where(Member.org_id == org_id, Member.pin == pin, Member.id != me)
+        if (await session.execute(taken)).first():
+            raise problem(409, f"PIN {pin!r} already belongs to another member")
 
 
 @router.post("", status_code=201)
 async def create_member(body: MemberIn, session: SessionDep, principal: Manager) -> MemberOut:
     """Create a member; a terminal PIN is unique within the organisation."""
-    if body.pin is not None:
-        taken = select(Member.id).where(Member.org_id == principal.org_id, Member.pin == body.pin)
-        if (await session.execute(taken)).first():
-            raise problem(409, f"PIN {body.pin!r} already belongs to another member")
+    await _check_refs(session, principal.org_id, body.pin, body.department_id)
     member = Member(org_id=principal.org_id, **body.model_dump())
     session.add(member)
+    await session.flush()
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "member.create", f"member:{member.id}"
+    )
     await session.commit()
     return MemberOut.model_validate(member)
 
 
 @router.get("")
-async def list_members(session: SessionDep, principal: Viewer, page: PageDep) -> list[MemberOut]:
-    """The organisation's members."""
-    query = select(Member).where(Member.org_id == principal.org_id).order_by(Member.id)
-    return [MemberOut.model_validate(m) for m in await page_of(session, query, page)]
+async def list_members(
+    session: SessionDep,
+    principal: Viewer,
+    page: PageDep,
+    department_id: int | None = None,
+    status: MemberStatus | None = None,
+) -> list[MemberOut]:
+    """The organisation's members, optionally of one department (with its sub-departments) or status."""
+    query = select(Member).where(Member.org_id == principal.org_id)
+    if department_id is not None:
+        query = query.where(Member.department_id.in_(await subtree(session, principal.org_id, department_id)))
+    if status is not None:
+        query = query.where(Member.status == status.value)
+    return [MemberOut.model_validate(m) for m in await page_of(session, query.order_by(Member.id), page)]
+
+
+@router.post("/import")
+async def import_members(body: CsvBody, session: SessionDep, principal: OrgAdmin) -> ImportReport:
+    """Create members from CSV; bad rows are skipped and reported by line, good rows are imported."""
+    created, errors = await members.import_csv(session, principal.org_id, body)
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "member.import",
+        "member:*",
+        {"created": created, "bad_rows": len(errors)},
+    )
+    await session.commit()
+    return ImportReport(created=created, errors=[ImportRowError(row=r, message=m) for r, m in errors])
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def export_members(session: SessionDep, principal: OrgAdmin) -> Response:
+    """Every member as CSV (no sensitive fields); the export is audited."""
+    text = await members.export_csv(session, principal.org_id)
+    await audit_log.record(session, principal.org_id, principal.actor(), "member.export", "member:*")
+    await session.commit()
+    return Response(text, media_type="text/csv")
 
 
 @router.get("/{member_id}")
 async def get_member(member_id: int, session: SessionDep, principal: Viewer) -> MemberOut:
-    """One member."""
+    """One member (sensitive fields are not part of this answer)."""
     return MemberOut.model_validate(await owned(session, Member, member_id, principal.org_id, "member"))
+
+
+@router.patch("/{member_id}")
+async def update_member(
+    member_id: int, body: MemberPatch, session: SessionDep, principal: Manager
+) -> MemberOut:
+    """Change a member's names, PIN, card, department or status (active / left)."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    if member.status == MemberStatus.ERASED:
+        raise problem(409, f"member {member_id} is erased")
+    changes = body.model_dump(exclude_unset=True)
+    await _check_refs(session, principal.org_id, changes.get("pin"), changes.get("department_id"), member_id)
+    for name, value in changes.items():
+        setattr(member, name, value)
+    if changes.get("status") == MemberStatus.LEFT:
+        member.left_at = utc_now()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "member.update",
+        f"member:{member_id}",
+        {"fields": sorted(changes)},
+    )
+    await session.commit()
+    return MemberOut.model_validate(member)
+
+
+@router.post("/{member_id}/erase")
+async def erase_member(member_id: int, session: SessionDep, principal: OrgAdmin) -> MemberOut:
+    """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    members.erase(member)
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "member.erase", f"member:{member_id}"
+    )
+    await session.commit()
+    return MemberOut.model_validate(member)
+
+
+@router.put("/{member_id}/sensitive")
+async def set_sensitive(
+    member_id: int, body: SensitiveIn, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
+) -> Response:
+    """Set sensitive fields (encrypted with the organisation's key; phone also as a keyed hash)."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    org = await session.get_one(Organisation, principal.org_id)
+    enabled = org.settings.get("sensitive_fields", {})
+    given = body.model_dump(exclude_none=True)
+    if refused := [f for f in OPTIONAL_FIELDS if f in given and f not in enabled]:
+        raise problem(422, f"{', '.join(refused)} is off for this organisation (enable it with a purpose)")
+    cipher = await keys.field_cipher(session, master, principal.org_id)
+    if body.phone is not None:
+        try:
+            phone = normalise_phone(body.phone)
+        except ValueError as exc:
+            raise problem(422, str(exc)) from None
+        member.phone_enc = cipher.encrypt("phone", phone)
+        member.phone_hmac = await keys.phone_lookup(session, master, principal.org_id, phone)
+    for name in ("id_number", "birth_date", "guardian_contact"):
+        if name in given:
+            setattr(member, f"{name}_enc", cipher.encrypt(name, str(given[name])))
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "member.sensitive.write",
+        f"member:{member_id}",
+        {"fields": sorted(given)},
+    )
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{member_id}/sensitive")
+async def get_sensitive(
+    member_id: int, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
+) -> SensitiveOut:
+    """Decrypt a member's sensitive fields; every read is written to the audit log."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    cipher = await keys.field_cipher(session, master, principal.org_id)
+    values = {
+        name: None if blob is None else cipher.decrypt(name, blob)
+        for name, blob in (
+            ("phone", member.phone_enc),
+            ("id_number", member.id_number_enc),
+            ("birth_date", member.birth_date_enc),
+            ("guardian_contact", member.guardian_contact_enc),
+        )
+    }
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "member.sensitive.read", f"member:{member_id}"
+    )
+    await session.commit()
+    return SensitiveOut(**values)
+
+
+@router.post("/{member_id}/consents", status_code=201)
+async def record_consent(
+    member_id: int, body: ConsentIn, session: SessionDep, principal: Manager
+) -> ConsentOut:
+    """Record a consent decision (grant or withdrawal); earlier records stay as history."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    consent = Consent(org_id=principal.org_id, member_id=member.id, **body.model_dump())
+    session.add(consent)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "consent.record",
+        f"member:{member_id}",
+        body.model_dump(),
+    )
+    await session.commit()
+    return ConsentOut.model_validate(consent)
+
+
+@router.get("/{member_id}/consents")
+async def list_consents(
+    member_id: int, session: SessionDep, principal: Viewer, page: PageDep
+) -> list[ConsentOut]:
+    """A member's consent history, newest first (the newest per kind is in force)."""
+    await owned(session, Member, member_id, principal.org_id, "member")
+    query = select(Consent).where(Consent.org_id == principal.org_id, Consent.member_id == member_id)
+    return [
+        ConsentOut.model_validate(c) for c in await page_of(session, query.order_by(Consent.id.desc()), page)
+    ]

@@ -1,17 +1,148 @@
-"""The caller's own organisation."""
+"""The caller's own organisation (settings), its API tokens and its audit log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Any
+from zoneinfo import available_timezones
 
-from cloud.api.deps import SessionDep, Viewer
-from cloud.api.schemas import OrgOut
-from cloud.db.models import Organisation
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.lookups import owned, page_of
+from cloud.api.problems import problem
+from cloud.api.schemas import OrgOut, Text
+from cloud.api.schemas_people import IssuedTokenOut, TokenIn, TokenOut
+from cloud.db.base import utc_now
+from cloud.db.models import ApiToken, AuditEntry, Member, Organisation, Role
+from cloud.db.models.orgs import ROLE_ORDER
+from cloud.domain import audit_log
+from cloud.domain.orgs import issue_token
 
 router = APIRouter(tags=["org"])
 
 
+class OrgSettingsIn(BaseModel):
+    """Settings to change; ``sensitive_fields`` maps id_number / birth_date to the purpose (ENC-3)."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    time_zone: str | None = Field(default=None, examples=["Asia/Shanghai"])
+    ranking_close_day: int | None = Field(default=None, ge=1, le=28)
+    punch_retention_months: int | None = Field(default=None, ge=1, le=120)
+    left_member_retention_years: int | None = Field(default=None, ge=1, le=30)
+    minors_age: int | None = Field(default=None, ge=14, le=18)
+    sensitive_fields: dict[str, Text] | None = None
+
+
+class OrgDetailOut(OrgOut):
+    settings: dict[str, Any]
+
+
+class AuditOut(BaseModel):
+    seq: int
+    action: str
+    fields: dict[str, Any]
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    intact: bool
+    entries: int
+    problems: list[str]
+
+
 @router.get("/org")
-async def get_org(session: SessionDep, principal: Viewer) -> OrgOut:
-    """The organisation the token belongs to."""
-    return OrgOut.model_validate(await session.get_one(Organisation, principal.org_id))
+async def get_org(session: SessionDep, principal: Viewer) -> OrgDetailOut:
+    """The organisation the token belongs to, with its settings."""
+    return OrgDetailOut.model_validate(await session.get_one(Organisation, principal.org_id))
+
+
+@router.patch("/org")
+async def update_org(body: OrgSettingsIn, session: SessionDep, principal: OrgAdmin) -> OrgDetailOut:
+    """Change the organisation's name, time zone or settings (every change is audited)."""
+    org = await session.get_one(Organisation, principal.org_id)
+    changes = body.model_dump(exclude_none=True)
+    if "time_zone" in changes and changes["time_zone"] not in available_timezones():
+        raise problem(422, f"unknown time zone {changes['time_zone']!r}")
+    if set(changes.get("sensitive_fields", {})) - {"id_number", "birth_date"}:
+        raise problem(422, "sensitive_fields may enable only id_number and birth_date")
+    org.name = changes.pop("name", org.name)
+    org.time_zone = changes.pop("time_zone", org.time_zone)
+    org.settings = {**org.settings, **changes}
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "org.update",
+        f"organisation:{org.id}",
+        body.model_dump(exclude_none=True),
+    )
+    await session.commit()
+    return OrgDetailOut.model_validate(org)
+
+
+@router.post("/tokens", status_code=201)
+async def create_token(body: TokenIn, session: SessionDep, principal: OrgAdmin) -> IssuedTokenOut:
+    """Issue a bearer token of your role or weaker, optionally bound to the member it belongs to."""
+    if ROLE_ORDER.index(body.role) > ROLE_ORDER.index(principal.role):
+        raise problem(403, f"you cannot issue a {body.role.value} token")
+    if body.expires_at is not None and (body.expires_at.tzinfo is None or body.expires_at <= utc_now()):
+        raise problem(422, "expires_at must be a future time with a time zone")
+    if body.member_id is not None:
+        await owned(session, Member, body.member_id, principal.org_id, "member")
+    secret = await issue_token(
+        session, principal.org_id, Role(body.role), label=body.label, expires_at=body.expires_at
+    )
+    record = (await session.execute(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))).scalar_one()
+    record.member_id = body.member_id
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "token.issue",
+        f"api_token:{record.id}",
+        {"role": body.role.value, "member_id": body.member_id},
+    )
+    await session.commit()
+    return IssuedTokenOut(token=secret, **TokenOut.model_validate(record).model_dump())
+
+
+@router.get("/tokens")
+async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
+    """The organisation's tokens (never their secrets)."""
+    query = select(ApiToken).where(ApiToken.org_id == principal.org_id).order_by(ApiToken.id)
+    return [TokenOut.model_validate(t) for t in await page_of(session, query, page)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+async def revoke_token(token_id: int, session: SessionDep, principal: OrgAdmin) -> None:
+    """Revoke a token: it stops working at once."""
+    record = await owned(session, ApiToken, token_id, principal.org_id, "token")
+    record.revoked_at = record.revoked_at or utc_now()
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "token.revoke", f"api_token:{token_id}"
+    )
+    await session.commit()
+
+
+@router.get("/audit")
+async def list_audit(
+    session: SessionDep, principal: OrgAdmin, page: PageDep, action: str | None = None
+) -> list[AuditOut]:
+    """The audit log, newest first, optionally one action (e.g. ``ledger.approve``)."""
+    query = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    rows = await page_of(session, query.order_by(AuditEntry.seq.desc()), page)
+    return [AuditOut(seq=r.seq, action=r.action, fields=json.loads(r.fields), hash=r.hash) for r in rows]
+
+
+@router.get("/audit/verify")
+async def verify_audit(session: SessionDep, principal: OrgAdmin) -> AuditVerifyOut:
+    """Check the organisation's audit chain: any edited, removed or reordered entry is reported."""
+    problems = await audit_log.verify(session, principal.org_id)
+    count = select(AuditEntry.id).where(AuditEntry.org_id == principal.org_id)
+    entries = len((await session.execute(count)).all())
+    return AuditVerifyOut(intact=not problems, entries=entries, problems=[p.detail for p in problems])
