@@ -1,4 +1,4 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo."""
+"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from types import FrameType
 
 import pydantic
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.migrate import upgrade_head
-from cloud.db.models import OrgKind, Role
+from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
+from cloud.domain import audit_log
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token
 from cloud.settings import CloudSettings
@@ -58,7 +61,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--agent", required=True, help="agent id (its MQTT username)")
     demo.add_argument("--sign", required=True, help="sign name as in the agent's device inventory")
     demo.add_argument("--json", action="store_true", help="print org id, agent, sign and token as JSON")
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check every organisation's audit chain; exit 1 if damaged"
+    )
+    verify.add_argument("--org", type=int, help="only this organisation id")
     return parser
+
+
+async def _verify_audit(session: AsyncSession, only: int | None) -> int:
+    """Print each organisation's audit verdict; 1 if any chain is damaged."""
+    query = select(Organisation.id).order_by(Organisation.id)
+    if only is not None:
+        query = query.where(Organisation.id == only)
+    damaged = 0
+    for org_id in (await session.execute(query)).scalars():
+        problems = await audit_log.verify(session, org_id)
+        print(f"organisation {org_id}: {'intact' if not problems else f'{len(problems)} problem(s)'}")
+        for found in problems:
+            print(f"  #{found.seq} {found.kind.value}: {found.detail}")
+        damaged += bool(problems)
+    return 1 if damaged else 0
 
 
 def _serve(settings: CloudSettings, host: str, port: int) -> int:
@@ -84,6 +108,8 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
     try:
         await upgrade_head(engine)
         async with session_factory(engine)() as session:
+            if args.command == "audit":
+                return await _verify_audit(session, args.org)
             if args.command == "create-org":
                 org = await create_org(session, args.name, OrgKind(args.kind))
                 print(await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org"))

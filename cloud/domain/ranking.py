@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +64,7 @@ async def ranked(
     base = select(Balance.member_id, Member.display_name, Balance.points).join(
         Member, Member.id == Balance.member_id
     )
+    ordering: tuple[ColumnElement[Any], ...]
     if order is Order.TOP:
         ordering = (Balance.points.desc(), Member.display_name, Member.id)
     else:

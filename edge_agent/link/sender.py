@@ -5,9 +5,10 @@ has it). A batch not acked within ``ack_timeout_s`` has its leases released, so 
 again in a new batch (the cloud is idempotent on event ids). ``HUNG_AFTER`` timeouts in a row while
 connected mean the broker or the cloud is hung: ``LinkHung`` tears the connection down.
 
-FAULT INJECTION / UNSAFE: ``MPM_AGENT_UNSAFE_DELETE_ON_PUBACK=1`` deletes rows on PUBACK instead of
+FAULT INJECTION / UNSAFE: ``MPM_UNSAFE_DELETE_ON_PUBACK=1`` deletes rows on PUBACK instead of
 the cloud's Ack, which loses events the broker drops. Off by default; it exists only for the chaos
-suite's control scenario (tests/chaos), which shows the checker detects that loss.
+suite's control scenario (tests/chaos), which shows the checker detects that loss. (Not an
+``MPM_AGENT_*`` name: those are configuration settings, and unknown ones are rejected.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from firmware_protocols.sync import Ack, EventBatch, encode
 log = logging.getLogger(__name__)
 
 HUNG_AFTER: Final = 3
-UNSAFE_DELETE_ON_PUBACK_ENV: Final = "MPM_AGENT_UNSAFE_DELETE_ON_PUBACK"
+UNSAFE_DELETE_ON_PUBACK_ENV: Final = "MPM_UNSAFE_DELETE_ON_PUBACK"
 
 
 class LinkHung(Exception):

@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence, Set
 from pathlib import Path
@@ -180,8 +181,13 @@ class Outbox:
                 outcomes = await commit_group(conn, self.path, self.max_bytes, [p.records for p in group])
                 await conn.execute("COMMIT")
             except Exception as exc:
-                await conn.execute("ROLLBACK")
-                log.exception("outbox commit failed; %d caller(s) get the error", len(group))
+                if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+                    await conn.execute("ROLLBACK")
+                if _disk_full(exc):  # the filesystem is smaller than the cap: same back-pressure
+                    self._set_full(True)
+                    exc = OutboxFull(f"the outbox's disk is full: {exc}")
+                else:
+                    log.exception("outbox commit failed; %d caller(s) get the error", len(group))
                 for pending in group:
                     _resolve(pending.future, exc)
                 return
@@ -320,6 +326,11 @@ class Outbox:
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's SQLITE_FULL (the disk, not our byte cap, ran out)."""
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _resolve(future: asyncio.Future[AcceptResult], outcome: AcceptResult | BaseException) -> None:

@@ -119,7 +119,7 @@ def test_control_unsafe_delete_on_puback_loses_events(tmp_path: Path, report: Re
     """8. Control: deleting on PUBACK (not on the cloud's Ack) loses what the broker could not deliver
     while the ingest was down; the checker must see it (lost > 0)."""
     with rig(tmp_path) as r:
-        r.start_agent(MPM_AGENT_UNSAFE_DELETE_ON_PUBACK="1")  # no cloud: nobody subscribed yet
+        r.start_agent(MPM_UNSAFE_DELETE_ON_PUBACK="1")  # no cloud: nobody subscribed yet
         r.punch_live(100)
         wait_for(lambda: r.outbox_rows() == (100, 0), timeout=30, what="the unsafe agent emptying its outbox")
         r.start_cloud()

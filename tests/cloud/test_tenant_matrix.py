@@ -26,6 +26,49 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/sites/{site_id}"): Case("PATCH", "/api/v1/sites/{site}", {"name": "hijacked"}),
     ("GET", "/api/v1/agents/{agent_id}"): Case("GET", "/api/v1/agents/{agent}"),
     ("GET", "/api/v1/members/{member_id}"): Case("GET", "/api/v1/members/{member}"),
+    ("PATCH", "/api/v1/members/{member_id}"): Case(
+        "PATCH", "/api/v1/members/{member}", {"display_name": "x"}
+    ),
+    ("POST", "/api/v1/members/{member_id}/erase"): Case("POST", "/api/v1/members/{member}/erase"),
+    ("GET", "/api/v1/members/{member_id}/sensitive"): Case("GET", "/api/v1/members/{member}/sensitive"),
+    ("PUT", "/api/v1/members/{member_id}/sensitive"): Case(
+        "PUT", "/api/v1/members/{member}/sensitive", {"phone": "13800138000"}
+    ),
+    ("GET", "/api/v1/members/{member_id}/consents"): Case("GET", "/api/v1/members/{member}/consents"),
+    ("POST", "/api/v1/members/{member_id}/consents"): Case(
+        "POST",
+        "/api/v1/members/{member}/consents",
+        {"kind": "public_display", "granted": True, "notice_version": "1"},
+    ),
+    ("GET", "/api/v1/departments/{department_id}"): Case("GET", "/api/v1/departments/{department}"),
+    ("PUT", "/api/v1/departments/{department_id}"): Case(
+        "PUT", "/api/v1/departments/{department}", {"name": "hijacked"}
+    ),
+    ("DELETE", "/api/v1/departments/{department_id}"): Case("DELETE", "/api/v1/departments/{department}"),
+    ("POST", "/api/v1/ledger-entries/{entry_id}/revoke"): Case(
+        "POST", "/api/v1/ledger-entries/{entry}/revoke", {"reason": "x"}
+    ),
+    ("POST", "/api/v1/ledger-entries/{entry_id}/appeals"): Case(
+        "POST", "/api/v1/ledger-entries/{entry}/appeals", {"reason": "x"}
+    ),
+    ("GET", "/api/v1/ledger-events/{event_id}"): Case("GET", "/api/v1/ledger-events/{event}"),
+    ("POST", "/api/v1/ledger-events/{event_id}/approve"): Case(
+        "POST", "/api/v1/ledger-events/{event}/approve", {}
+    ),
+    ("POST", "/api/v1/ledger-events/{event_id}/reject"): Case(
+        "POST", "/api/v1/ledger-events/{event}/reject", {}
+    ),
+    ("POST", "/api/v1/appeals/{appeal_id}/decide"): Case(
+        "POST", "/api/v1/appeals/{appeal}/decide", {"upheld": True}
+    ),
+    ("DELETE", "/api/v1/authority-limits/{limit_id}"): Case("DELETE", "/api/v1/authority-limits/{limit}"),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Case("DELETE", "/api/v1/tokens/{token}"),
+    ("POST", "/api/v1/sites/{site_id}/enrolment-tokens"): Case(
+        "POST", "/api/v1/sites/{site}/enrolment-tokens", {}
+    ),
+    ("GET", "/api/v1/sites/{site_id}/enrolment-tokens/{token_id}/qr.png"): Case(
+        "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
+    ),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -39,6 +82,16 @@ BODY_CASES = [
         {"shift_start": "09:00", "on_time_rule_id": "{rule}", "late_rule_id": "{rule}"},
     ),
     Case("GET", "/api/v1/punches?agent_id={agent}"),
+    Case("POST", "/api/v1/members", {"display_name": "x", "department_id": "{department}"}),
+    Case("POST", "/api/v1/departments", {"name": "x", "parent_id": "{department}"}),
+    Case("POST", "/api/v1/ledger-events", {"member_ids": ["{member}"], "point_type": "A", "points": 1}),
+    Case(
+        "POST",
+        "/api/v1/authority-limits",
+        {"manager_member_id": "{member}", "point_type": "A", "max_points": 1},
+    ),
+    Case("POST", "/api/v1/tokens", {"role": "viewer", "member_id": "{member}"}),
+    Case("GET", "/api/v1/rankings?point_type=A&department_id={department}"),
 ]
 
 
@@ -60,10 +113,7 @@ async def test_foreign_ids_answer_404_and_change_nothing(app: FastAPI, client: h
         theirs = await factories.tenant(session, "Theirs")
         await session.commit()
     h = {"Authorization": f"Bearer {theirs.token}"}
-    site = (await client.post("/api/v1/sites", json={"name": "Theirs HQ"}, headers=h)).json()["id"]
-    member = (await client.post("/api/v1/members", json={"display_name": "T"}, headers=h)).json()["id"]
-    await client.post("/api/v1/agents", json={"agent_id": "their-agent"}, headers=h)
-    ids = {"site": site, "member": member, "agent": "their-agent", "rule": theirs.on_time_rule_id}
+    ids = await their_objects(client, h, theirs)
     before = await snapshot(client, h)
     mine_headers = {"Authorization": f"Bearer {mine.token}", "Idempotency-Key": "k"}
     for case in [*CASES.values(), *BODY_CASES]:
@@ -75,10 +125,60 @@ async def test_foreign_ids_answer_404_and_change_nothing(app: FastAPI, client: h
     assert await snapshot(client, h) == before
 
 
+async def their_objects(
+    client: httpx.AsyncClient, h: dict[str, str], theirs: factories.Tenant
+) -> dict[str, object]:
+    async def post(path: str, body: dict[str, object], key: str = "") -> dict[str, object]:
+        headers = h | ({"Idempotency-Key": key} if key else {})
+        response = await client.post(f"/api/v1/{path}", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        result: dict[str, object] = response.json()
+        return result
+
+    site = (await post("sites", {"name": "Theirs HQ"}))["id"]
+    member = (await post("members", {"display_name": "T"}))["id"]
+    await post("agents", {"agent_id": "their-agent"})
+    department = (await post("departments", {"name": "Theirs"}))["id"]
+    award = {"member_ids": [member], "point_type": "A", "points": 2}
+    await post("ledger-events", award, "a")
+    entry = (await client.get("/api/v1/ledger-entries", headers=h)).json()[0]["id"]
+    appeal = (await post(f"ledger-entries/{entry}/appeals", {"reason": "no"}))["id"]
+    limit = (
+        await post("authority-limits", {"manager_member_id": member, "point_type": "A", "max_points": 0})
+    )["id"]
+    boss = (await post("tokens", {"role": "manager", "member_id": member}))["token"]
+    other = (await post("members", {"display_name": "U"}))["id"]
+    pending = await client.post(
+        "/api/v1/ledger-events",
+        json={"member_ids": [other], "point_type": "A", "points": 1},
+        headers={"Authorization": f"Bearer {boss}", "Idempotency-Key": "p"},
+    )
+    assert pending.json()["status"] == "pending"
+    token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
+    return {
+        "site": site,
+        "member": member,
+        "agent": "their-agent",
+        "rule": theirs.on_time_rule_id,
+        "department": department,
+        "entry": entry,
+        "event": pending.json()["id"],
+        "appeal": appeal,
+        "limit": limit,
+        "token": token,
+    }
+
+
 def fill(body: dict[str, object] | None, ids: dict[str, object]) -> dict[str, object] | None:
     if body is None:
         return None
-    return {k: ids[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+    return {k: _filled(v, ids) for k, v in body.items()}
+
+
+def _filled(value: object, ids: dict[str, object]) -> object:
+    if isinstance(value, list):
+        return [_filled(v, ids) for v in value]
+    return ids[value[1:-1]] if isinstance(value, str) and value.startswith("{") else value
 
 
 async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[object]:
@@ -88,5 +188,11 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/agents",
         "/api/v1/ledger-entries",
         "/api/v1/displays",
+        "/api/v1/departments",
+        "/api/v1/ledger-events",
+        "/api/v1/appeals",
+        "/api/v1/authority-limits",
+        "/api/v1/tokens",
+        "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

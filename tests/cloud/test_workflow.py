@@ -16,9 +16,10 @@ DAY = "2026-11-05"
 async def manager_token(app: FastAPI, org_id: int, member_id: int) -> str:
     async with app.state.sessions() as session:
         token = await issue_token(session, org_id, Role.MANAGER)
+        from sqlalchemy import update
+
         from cloud.db.models import ApiToken
         from cloud.security import hash_token
-        from sqlalchemy import update
 
         await session.execute(
             update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(member_id=member_id)

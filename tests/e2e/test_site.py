@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
@@ -84,7 +85,7 @@ class Cloud:
 
     def stored_keys(self) -> list[tuple[str, str, str]]:
         """(device, dedup key, event id) of every stored punch, read from the database."""
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5) as db:
+        with closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)) as db:
             rows = db.execute("SELECT device, dedup_key, event_id FROM attendance_punch").fetchall()
         return [(str(d), str(k), str(e)) for d, k, e in rows]
 
@@ -308,18 +309,15 @@ def test_the_exactly_once_check_sees_a_missing_a_doubled_and_a_foreign_punch(tmp
         (FACE, f"{FACE_SERIAL}|7", "e3"),
     ]
     cloud = Cloud("http://127.0.0.1:9/api/v1", "unused", tmp_path / "cloud.db")
-    with sqlite3.connect(cloud.db) as db:
+    with closing(sqlite3.connect(cloud.db, isolation_level=None)) as db:
         db.execute("CREATE TABLE attendance_punch (device TEXT, dedup_key TEXT, event_id TEXT)")
         db.executemany("INSERT INTO attendance_punch VALUES (?, ?, ?)", rows[:2])
-    assert exactly_once(cloud, tmp_path) is None  # face-gate's punch is missing
-    with sqlite3.connect(cloud.db) as db:
+        assert exactly_once(cloud, tmp_path) is None  # face-gate's punch is missing
         db.execute("INSERT INTO attendance_punch VALUES (?, ?, ?)", rows[2])
-    assert exactly_once(cloud, tmp_path) == rows
-    with sqlite3.connect(cloud.db) as db:
+        assert exactly_once(cloud, tmp_path) == rows
         db.execute("INSERT INTO attendance_punch VALUES (?, ?, ?)", (FACE, f"{FACE_SERIAL}|8", "e4"))
-    assert exactly_once(cloud, tmp_path) is None  # a punch face-gate never generated
-    assert differences(cloud, tmp_path)[1] == {"foreign": {FACE: [f"{FACE_SERIAL}|8"]}}
-    with sqlite3.connect(cloud.db) as db:
+        assert exactly_once(cloud, tmp_path) is None  # a punch face-gate never generated
+        assert differences(cloud, tmp_path)[1] == {"foreign": {FACE: [f"{FACE_SERIAL}|8"]}}
         db.execute("UPDATE attendance_punch SET dedup_key = ? WHERE event_id = 'e4'", (f"{FACE_SERIAL}|7",))
-    with pytest.raises(AssertionError, match="stored twice"):
-        exactly_once(cloud, tmp_path)
+        with pytest.raises(AssertionError, match="stored twice"):
+            exactly_once(cloud, tmp_path)
