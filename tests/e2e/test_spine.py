@@ -85,11 +85,11 @@ def test_a_punch_moves_the_ranking_on_the_sign(tmp_path: Path, broker: Broker) -
         when = dt.datetime.now(SHANGHAI).replace(hour=8, minute=30, second=0, microsecond=0)
         terminal.punch("3", when.replace(tzinfo=None), state=0, verify=1)
 
-        punches = wait_for(lambda: get(api, token, "/punches"), timeout=20, what="the punch in the cloud")
-        entries = wait_for(lambda: get(api, token, "/ledger-entries"), timeout=20, what="a ledger entry")
+        punches = wait_for(lambda: get(api, token, "/punches"), timeout=40, what="the punch in the cloud")
+        entries = wait_for(lambda: get(api, token, "/ledger-entries"), timeout=40, what="a ledger entry")
         lines = wait_for(
             lambda: [line for line in sign_lines(sign_state) if "Carol" in line],
-            timeout=20,
+            timeout=40,
             what="Carol on the sign",
         )
         assert [(p["pin"], p["device"]) for p in punches] == [("3", "zk-front")]
@@ -102,7 +102,7 @@ def test_a_punch_moves_the_ranking_on_the_sign(tmp_path: Path, broker: Broker) -
         # The agent re-reads the terminal's whole log periodically and the MQTT link is at-least-once:
         # after a second punch has gone all the way through, the first is still there exactly once.
         terminal.punch("1", when.replace(hour=9, minute=20, tzinfo=None), state=0, verify=15)
-        wait_for(lambda: any("Alice" in line for line in sign_lines(sign_state)), timeout=20, what="Alice")
+        wait_for(lambda: any("Alice" in line for line in sign_lines(sign_state)), timeout=40, what="Alice")
         punches = get(api, token, "/punches")
         assert sorted(p["pin"] for p in punches) == ["1", "3"]
         assert len(get(api, token, "/ledger-entries")) == 2
