@@ -1,14 +1,16 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify."""
+"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | ca-init."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 import pydantic
@@ -37,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pydantic.ValidationError as exc:
         print(f"mpm-cloud: invalid settings: {exc}", file=sys.stderr)
         return EX_CONFIG
+    if args.command == "ca-init":
+        return _ca_init(settings, args)
     if args.command == "serve":
         return _serve(settings, args.host or settings.api_host, args.port or settings.api_port)
     try:
@@ -67,7 +71,49 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check every organisation's audit chain; exit 1 if damaged"
     )
     verify.add_argument("--org", type=int, help="only this organisation id")
+    ca = commands.add_parser("ca-init", help="create the agent CA (ca.key, ca.crt) that enrolment signs with")
+    ca.add_argument("--dir", type=Path, help="CA directory (default MPM_ENROLMENT_CA_DIR)")
+    ca.add_argument(
+        "--broker-host",
+        action="append",
+        default=[],
+        metavar="NAME_OR_IP",
+        help="also write broker.crt/broker.key for this broker name or IP (repeatable)",
+    )
     return parser
+
+
+def _ca_init(settings: CloudSettings, args: argparse.Namespace) -> int:
+    """Create the CA in ``--dir`` (encrypted with MPM_ENROLMENT_CA_PASSPHRASE when set); never overwrite."""
+    from cloud.pki import CA_CERT_FILE, CertificateAuthority, PkiError
+
+    directory: Path | None = args.dir or settings.enrolment_ca_dir
+    if directory is None:
+        print("mpm-cloud: ca-init needs --dir or MPM_ENROLMENT_CA_DIR", file=sys.stderr)
+        return EX_CONFIG
+    secret = settings.enrolment_ca_passphrase
+    try:
+        ca = CertificateAuthority.create(
+            directory, passphrase=secret.get_secret_value().encode() if secret else None
+        )
+    except PkiError as exc:
+        print(f"mpm-cloud: {exc}", file=sys.stderr)
+        return 1
+    print(directory / CA_CERT_FILE)
+    if args.broker_host:
+        ips = [host for host in args.broker_host if _is_ip(host)]
+        names = [host for host in args.broker_host if not _is_ip(host)]
+        cert, _key = ca.issue_server_cert(names, ips).write(directory, "broker")
+        print(cert)
+    return 0
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def _verify_audit(session: AsyncSession, only: int | None) -> int:

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,3 +107,8 @@ def get_page(  # every list route takes these two
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+
+MAX_ID = 2**31 - 1  # 32-bit database integers (see schemas.Id)
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -7,7 +7,7 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import Page
+from cloud.api.deps import MAX_ID, Page
 from cloud.api.problems import not_found
 from cloud.db.base import Base
 from cloud.db.models import Agent, PointType
@@ -17,6 +17,8 @@ _M = TypeVar("_M", bound=Base)
 
 async def owned(session: AsyncSession, model: type[_M], ident: int, org_id: int, what: str) -> _M:
     """The ``model`` row ``ident`` if it belongs to ``org_id``; 404 otherwise."""
+    if not 1 <= ident <= MAX_ID:  # no row can have it (and PostgreSQL integers are 32-bit)
+        raise not_found(what, ident)
     row = await session.get(model, ident)
     if row is None or getattr(row, "org_id", None) != org_id:
         raise not_found(what, ident)

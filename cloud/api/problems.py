@@ -12,6 +12,42 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _documented(status: int, meaning: str) -> dict[str, Any]:
+    example = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": meaning,
+    }
+    return {
+        "description": meaning,
+        "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA, "example": example}},
+    }
+
+
+# Every route may answer these (RFC 9457 problem details); documented once for the whole API.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented(401, "a bearer token is required (Authorization: Bearer <token>)"),
+    403: _documented(403, "this action needs a stronger role, or the workflow forbids it"),
+    404: _documented(404, "member 7 not found (also for anything outside your organisation)"),
+    409: _documented(409, "a conflict with the current state (taken PIN, decided event, reused key)"),
+    422: _documented(422, "points: must be a non-zero integer"),
+}
+
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> HTTPException:
     """An exception that answers a problem document with ``status`` and ``detail``."""

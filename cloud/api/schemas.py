@@ -21,6 +21,12 @@ def _printable(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_printable)]
 
+# Database integers are 32-bit on PostgreSQL: ids and points outside these bounds are refused (422)
+# at the edge instead of failing in the driver.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Points = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -45,7 +51,7 @@ class SiteOut(Out):
 
 class AgentIn(BaseModel):
     agent_id: Text
-    site_id: int | None = None
+    site_id: Id | None = None
 
     @field_validator("agent_id")
     @classmethod
@@ -70,7 +76,7 @@ class MemberIn(BaseModel):
     legal_name: Text | None = Field(default=None, max_length=200)
     pin: Text | None = Field(default=None, min_length=1, max_length=32)
     card: Text | None = Field(default=None, min_length=1, max_length=32)
-    department_id: int | None = None
+    department_id: Id | None = None
 
 
 class MemberPatch(BaseModel):
@@ -80,7 +86,7 @@ class MemberPatch(BaseModel):
     legal_name: Text | None = Field(default=None, max_length=200)
     pin: Text | None = Field(default=None, min_length=1, max_length=32)
     card: Text | None = Field(default=None, min_length=1, max_length=32)
-    department_id: int | None = None
+    department_id: Id | None = None
     status: Literal["active", "left"] | None = None
 
 
@@ -110,9 +116,9 @@ class RuleIn(BaseModel):
     category: Text = Field(default="", max_length=100)
     name: Text = Field(min_length=1, max_length=200)
     point_type: Text
-    points: int
-    min_points: int | None = None
-    max_points: int | None = None
+    points: Points
+    min_points: Points | None = None
+    max_points: Points | None = None
     needs_review: bool = False
     issues_tickets: bool = False
 
@@ -132,10 +138,10 @@ class RuleOut(Out):
 class LedgerEntryIn(BaseModel):
     """An award (points > 0) or deduction (points < 0); ``points`` defaults to the rule's."""
 
-    member_id: int
+    member_id: Id
     point_type: Text
-    points: int | None = None
-    rule_id: int | None = None
+    points: Points | None = None
+    rule_id: Id | None = None
     reason: Text | None = Field(default=None, max_length=2000)
     effective_date: dt.date | None = None
 
@@ -193,8 +199,8 @@ class DisplayOut(Out):
 
 class AttendanceRuleIn(BaseModel):
     shift_start: dt.time
-    on_time_rule_id: int
-    late_rule_id: int
+    on_time_rule_id: Id
+    late_rule_id: Id
 
 
 class AttendanceRuleOut(Out):

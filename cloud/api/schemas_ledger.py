@@ -6,16 +6,16 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from cloud.api.schemas import Out, Text
+from cloud.api.schemas import Id, Out, Points, Text
 
 
 class LedgerEventIn(BaseModel):
     """One award (points > 0) or deduction (points < 0) for one or many members."""
 
-    member_ids: list[int] = Field(min_length=1, max_length=500)
+    member_ids: list[Id] = Field(min_length=1, max_length=500)
     point_type: Text
-    points: int | None = Field(default=None, description="defaults to the rule's points")
-    rule_id: int | None = None
+    points: Points | None = Field(default=None, description="defaults to the rule's points")
+    rule_id: Id | None = None
     reason: Text | None = Field(default=None, max_length=2000)
     effective_date: dt.date | None = None
 
@@ -72,7 +72,7 @@ class AppealOut(Out):
 
 
 class AuthorityLimitIn(BaseModel):
-    manager_member_id: int
+    manager_member_id: Id
     point_type: Text
     max_points: int = Field(ge=0, le=1_000_000)
 

@@ -7,13 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from cloud.api.schemas import Out, Text
+from cloud.api.schemas import Id, Out, Text
 from cloud.db.models import ConsentKind, Role
 
 
 class DepartmentIn(BaseModel):
     name: Text = Field(min_length=1, max_length=100)
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class DepartmentOut(Out):
@@ -68,7 +68,7 @@ class ImportReport(BaseModel):
 class TokenIn(BaseModel):
     role: Role
     label: Text = Field(default="", max_length=200)
-    member_id: int | None = None
+    member_id: Id | None = None
     expires_at: dt.datetime | None = None
 
 

@@ -14,7 +14,7 @@ import enum
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Balance, Member, MemberStatus
@@ -64,11 +64,11 @@ async def ranked(
     base = select(Balance.member_id, Member.display_name, Balance.points).join(
         Member, Member.id == Balance.member_id
     )
-    ordering: tuple[ColumnElement[Any], ...]
+    ordering: tuple[UnaryExpression[Any], ...]
     if order is Order.TOP:
-        ordering = (Balance.points.desc(), Member.display_name, Member.id)
+        ordering = (Balance.points.desc(), Member.display_name.asc(), Member.id.asc())
     else:
-        ordering = (Balance.points, Member.display_name.desc(), Member.id.desc())
+        ordering = (Balance.points.asc(), Member.display_name.desc(), Member.id.desc())
     query = base.where(*_conditions(scope)).order_by(*ordering).limit(limit).offset(offset)
     rows = (await session.execute(query)).all()
     ranks = {p: await _rank_of(session, scope, p) for p in {r.points for r in rows}}

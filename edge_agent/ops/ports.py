@@ -5,10 +5,16 @@ Installers meet three traps here: ``/dev/ttyUSB0`` and ``ttyUSB1`` swap on reboo
 identical adapters without serial numbers (same by-id name: only by-path tells them apart). This listing
 shows all three. Permission rule (the kernel's, for a non-root process): owner bits if we own the file,
 else group bits if the file's group is one of ours, else other bits; both read and write are needed.
+
+Operator check: each CONFIGURED port (a device's ``port`` in the inventory) that is missing or that the
+service user cannot open gets a ``problem`` and one ``FAIL`` line; the command then exits 1. Ports
+nobody configured are listed for information and never fail. When the service user does not exist
+(package not installed yet), the port is judged by a real open from this process instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import grp
 import json
 import os
@@ -21,6 +27,7 @@ from pathlib import Path
 __all__ = [
     "PortInfo",
     "can_read_write",
+    "check_configured",
     "links_to",
     "list_ports",
     "port_info",
@@ -48,6 +55,8 @@ class PortInfo:
     mode: str  # "0660"
     you_can_open: bool
     service_can_open: bool | None  # None when the service user does not exist (package not installed)
+    configured: bool = False  # a device's port in the inventory: then problem decides the exit code
+    problem: str | None = None
 
 
 def _name_of_group(gid: int) -> str:
@@ -175,14 +184,62 @@ def _describe(port: PortInfo, service_user: str) -> list[str]:
     return lines
 
 
+def _verdict(port: PortInfo) -> str:
+    status = "FAIL" if port.problem else "ok"
+    return f"{status:<8}serial port {port.device}: {port.problem or 'configured; the service can open it'}"
+
+
 def render_text(ports: Sequence[PortInfo], *, service_user: str = SERVICE_USER) -> str:
-    """Human listing; configure the ``by-id`` (or ``by-path``) names, never ``/dev/ttyUSBn``."""
-    if not ports:
-        return "no serial ports found (adapter plugged in? `dmesg | tail` shows USB enumeration)\n"
-    lines = [line for port in ports for line in _describe(port, service_user)]
+    """Human listing, then one ``ok``/``FAIL`` line per configured port; configure ``by-id`` names."""
+    listed = [port for port in ports if port.owner]  # a missing configured port has no node to list
+    lines = [line for port in listed for line in _describe(port, service_user)]
+    if not listed:
+        lines.append("no serial ports found (adapter plugged in? `dmesg | tail` shows USB enumeration)")
+    lines.extend(_verdict(port) for port in ports if port.configured)
     return "\n".join(lines) + "\n"
 
 
 def render_json(ports: Sequence[PortInfo]) -> str:
     """``mpm-agent ports --json``: a list of objects, one per port."""
     return json.dumps([asdict(port) for port in ports], indent=2) + "\n"
+
+
+def _opens_for_us(device: str) -> bool:
+    try:  # the open itself is the test (it also sees cgroup DeviceAllow denials)
+        os.close(os.open(device, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC))
+    except OSError:
+        return False
+    return True
+
+
+def _configured(device: str, service: tuple[int, set[int]] | None, service_user: str) -> PortInfo:
+    if not os.path.exists(device):
+        unknown = None if service is None else False
+        return PortInfo(
+            device=device, by_id=(), by_path=(), usb_vid_pid=None, usb_serial=None, description=None,
+            owner="", group="", mode="", you_can_open=False, service_can_open=unknown,
+            configured=True, problem="does not exist (adapter unplugged? configure its by-id link)",
+        )  # fmt: skip
+    info = port_info(device, service=service)
+    st = f"{info.owner}:{info.group} {info.mode}"
+    if service is None:
+        ok = _opens_for_us(device)
+        problem = None if ok else f"cannot open read/write ({st}; {service_user} missing: judged for you)"
+    else:
+        ok = bool(info.service_can_open)
+        problem = (
+            None if ok else f"{service_user} cannot open read/write ({st}): group should be dialout, 0660"
+        )
+    return dataclasses.replace(info, configured=True, problem=problem)
+
+
+def check_configured(
+    listed: Sequence[PortInfo], configured: Iterable[str], *, service_user: str = SERVICE_USER
+) -> list[PortInfo]:
+    """``listed`` with every configured port marked (added when the kernel did not list it)."""
+    service = service_groups(service_user)
+    wanted = list(dict.fromkeys(configured))
+    checked = {device: _configured(device, service, service_user) for device in wanted}
+    real = {os.path.realpath(device): device for device in wanted}
+    result = [port for port in listed if port.device not in real]
+    return result + [checked[device] for device in wanted]

@@ -39,11 +39,12 @@ COUNTERS = (
 
 @dataclasses.dataclass
 class Faults:
-    """Fault injection, changeable at run time: drop all input, garble answers, answer late."""
+    """Fault injection, changeable at run time: drop all input, garble answers, answer late, chatter."""
 
     ignore: bool = False
     garble: bool = False
     answer_delay_s: float = 0.0
+    chatter: bytes = b""  # sent back for every chunk received: a noisy line or a confused sign
 
 
 def _addressed(packet: Packet, own: str) -> bool:
@@ -75,11 +76,11 @@ class AlphaSignDevice:
 
     def feed(self, data: bytes) -> tuple[list[bytes], bool]:
         """Take received bytes; returns (responses to send, whether the state changed)."""
+        responses = [self.faults.chatter] if self.faults.chatter else []
         if self.faults.ignore:
             self.counters["ignored_bytes"] += len(data)
-            return [], False
+            return responses, False
         self._decoder.feed(data)
-        responses: list[bytes] = []
         changed = False
         while True:
             try:

@@ -2,6 +2,9 @@
 
 The pty keeps its own slave fd open, so a client closing and reopening the link never makes the
 master read fail with EIO. After each change the state file and the PNG are rewritten.
+Fault ``hold_line``: the sign stops taking bytes, as a wedged sign (or XOFF) does, so the client's
+writes block. On a pty the slave's output is stopped (``tcflow TCOOFF``, which survives the client
+reopening the port), so writes block at once; on a serial device only the reader pauses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 import pty
 import selectors
+import termios
 import threading
 import time
 import tty
@@ -34,6 +38,8 @@ class Endpoint(Protocol):
     def read(self) -> bytes: ...
 
     def write(self, data: bytes) -> None: ...
+
+    def hold(self, held: bool) -> None: ...
 
     def close(self) -> None: ...
 
@@ -63,6 +69,10 @@ class PtyEndpoint:
     def write(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def hold(self, held: bool) -> None:
+        """Stop (or restart) what the client writes from reaching us."""
+        termios.tcflow(self._slave, termios.TCOOFF if held else termios.TCOON)
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             if self.link.is_symlink() and os.readlink(self.link) == os.ttyname(self._slave):
@@ -86,6 +96,9 @@ class SerialEndpoint:
     def write(self, data: bytes) -> None:
         self._port.write(data)
 
+    def hold(self, held: bool) -> None:
+        """Nothing to do here: the paused reader lets the line's buffers fill."""
+
     def close(self) -> None:
         self._port.close()
 
@@ -106,6 +119,7 @@ class AlphaSignSimulator:
         self.state_path = state_path
         self.png_path = png_path
         self._stop = threading.Event()
+        self._held = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -117,6 +131,11 @@ class AlphaSignSimulator:
         """A snapshot of the sign's state (thread-safe)."""
         with self._lock:
             return self.device.state()
+
+    def hold_line(self, held: bool) -> None:
+        """Fault: stop taking bytes (``True``) until released (``False``); see the module docstring."""
+        self._held = held
+        self.endpoint.hold(held)
 
     def start(self) -> AlphaSignSimulator:
         """Serve in a daemon thread; returns self."""
@@ -138,7 +157,9 @@ class AlphaSignSimulator:
         with selectors.DefaultSelector() as selector:
             selector.register(self.endpoint.fileno(), selectors.EVENT_READ)
             while not self._stop.is_set():
-                if selector.select(timeout=POLL_S):
+                if self._held:
+                    self._stop.wait(POLL_S)
+                elif selector.select(timeout=POLL_S):
                     self._receive()
 
     def _receive(self) -> None:

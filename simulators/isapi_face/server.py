@@ -2,6 +2,9 @@
 
 Threading: ``ThreadingHTTPServer`` gives each connection a thread; an alertStream thread blocks on its
 subscriber queue and writes a heartbeat whenever ``heartbeat_s`` passes without an event.
+Fault ``delay_s`` (settable at run time): a slow terminal; every request is answered ``delay_s`` late
+and every alertStream part (heartbeats too) is written ``delay_s`` late. A client that gave up in the
+meantime is expected, so its broken connection is logged at debug level, not reported.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import http.client
 import logging
 import queue
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +21,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Self, cast
+from typing import Any, Final, Self, cast
 
 from firmware_protocols.isapi import acs_event, alert_stream, device_info, http_push, notification, user_info
 from firmware_protocols.isapi import settings as isapi_settings
@@ -62,7 +67,8 @@ class IsapiFaceSimulator:
             firmware_version="V3.2.30",
         )
         self.heartbeat_s = heartbeat_s
-        self.delay_s = 0.0  # fault: wait this long before answering any request
+        self.delay_s = 0.0  # fault: answer every request and write every stream part this late
+        self.request_times: list[float] = []  # time.monotonic() of each request's arrival
         self.stopping = threading.Event()
         self._push_queue: queue.Queue[Published | None] = queue.Queue()
         self._httpd = _Server((host, port), _Handler, self)
@@ -151,6 +157,12 @@ class _Server(ThreadingHTTPServer):
         self.sim = sim
         super().__init__(address, handler)
 
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # the client gave up first (delay_s)
+            log.debug("client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -177,8 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         terminal = self.sim.terminal
         terminal.counters.requests += 1
+        self.sim.request_times.append(time.monotonic())
         if self.sim.delay_s:
-            time.sleep(self.sim.delay_s)
+            self.sim.stopping.wait(self.sim.delay_s)
         if not self._authorised(method):
             return
         route = ROUTES.get((method, self.path.split("?", 1)[0]))
@@ -297,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _write(self, data: bytes) -> None:
+        if self.sim.delay_s:
+            self.sim.stopping.wait(self.sim.delay_s)
         self.wfile.write(data)
         self.wfile.flush()
 

@@ -50,6 +50,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--long", action="store_true", default=False, help="chaos: run the long versions")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios run minutes, not seconds: a longer per-test timeout here (an hour with ``--long``)."""
+    seconds = 3600 if config.getoption("--long") else 300
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.timeout(seconds))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     path = Path(str(config.rootpath)) / ".pytest_cache" / "chaos-summary.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,20 +96,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     terminalreporter.write_sep("=", "chaos summary")
     terminalreporter.write_line(table)
     if config.getoption("--long"):
-        SUMMARY_MD.write_text(CHAOS_HEADER + table + "\n")
+        write_figures(SUMMARY_MD, table)
+
+
+START, END = "<!-- chaos-figures:start -->", "<!-- chaos-figures:end -->"
+
+
+def write_figures(doc: Path, table: str) -> None:
+    """Replace the figures between the markers of ``doc`` (the prose around them is hand-written)."""
+    text = doc.read_text() if doc.exists() else f"# Chaos suite figures\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}")
 
 
 COLUMNS = ("scenario", "rounds", "generated", "found", "lost", "duplicated", "unexpected", "drain_seconds")
-CHAOS_HEADER = """# Store-and-forward under fault injection
-
-Figures of the last local run of `.venv/bin/pytest tests/chaos --long` (the CI subset runs the same
-scenarios with smaller numbers: `.venv/bin/pytest tests/chaos`). Real processes on loopback: Mosquitto,
-`mpm-cloud serve` (SQLite), `mpm-agent run`, a simulated ZK terminal. *lost* = generated punches missing
-from the cloud's `attendance_punch`; *duplicated* = extra copies; *unexpected* = rows nobody generated;
-*drain* = seconds from the end of the fault until the cloud held every punch. The control scenario uses
-the UNSAFE delete-on-PUBACK mode and must show loss (it proves the checker detects it).
-
-"""
 
 
 def markdown_table(rows: list[dict[str, object]]) -> str:

@@ -9,29 +9,32 @@ both counted, whatever event ids they travelled under.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from simulators.zk_terminal.server import ZkTerminal
 from simulators.zk_terminal.threaded import TerminalThread
+from tests.chaos.parts import LockingTerminal, MosquittoProcess, small_filesystem
 from tests.e2e.processes import BIN, ProcessGroup, cloud_env, process_group, seed_demo, start_cloud
-from tests.support.broker import mosquitto_config
-from tests.support.network import accepts_tcp, free_port
+from tests.support.network import free_port
 from tests.support.polling import wait_for
 
 AGENT_ID = "chaos-agent"
 DEVICE = "zk-chaos"
 SERIAL = "SIM0000000001"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+TERMINAL_ZONE = "Asia/Shanghai"  # the simulator's and the driver's default
+PINS = 1000  # distinct people the generator punches for (unknown to the cloud: stored all the same)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,62 +51,30 @@ class Report:
     drain_seconds: float
 
 
-class MosquittoProcess:
-    """A Mosquitto on a fixed free port that can be frozen, killed and started again on that port."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.conf = tmp / "mosquitto.conf"
-        self.conf.write_text(mosquitto_config(self.port, tmp))
-        self.log = tmp / "mosquitto.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                ["/usr/sbin/mosquitto", "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_for(lambda: accepts_tcp("127.0.0.1", self.port), timeout=15, what="mosquitto")
-
-    def pause(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 class Ledger:
     """Every punch the generator made, by dedup key, in order."""
 
     def __init__(self) -> None:
         self.keys: list[str] = []
-        self._base = dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=2)  # noqa: DTZ005
+        # The terminal's local wall time (naive, as ZK terminals keep it), a little in the past.
+        now = dt.datetime.now(ZoneInfo(TERMINAL_ZONE)).replace(tzinfo=None, microsecond=0)
+        self._base = now - dt.timedelta(minutes=10)
         self._next = 0
 
     def next_punches(self, count: int, *, same_time: bool = False) -> list[tuple[str, dt.datetime]]:
-        """``count`` new (pin, terminal local time) pairs, never used before in this ledger."""
-        punches = []
-        when = self._base + dt.timedelta(seconds=self._next // 1000)
-        for _ in range(count):
-            i = self._next
-            self._next += 1
-            moment = when if same_time else self._base + dt.timedelta(seconds=i // 1000)
-            punches.append((str(10_000 + i % 1000), moment))
-        if same_time:  # later punches must not reuse the shared second with the same pins
-            self._next = (self._next // 1000 + 1) * 1000
-        return punches
+        """``count`` new (pin, terminal local time) pairs, never used before in this ledger.
+
+        Punch number i is PIN ``10000 + i % PINS`` at second ``i // PINS``: all distinct. A burst
+        (``same_time``) starts on a fresh second, so its ≤ PINS punches share one timestamp.
+        """
+        if same_time:
+            assert count <= PINS, f"a burst shares one second: at most {PINS} people"
+            self._next = -(-self._next // PINS) * PINS
+        first, self._next = self._next, self._next + count
+        return [
+            (str(10_000 + i % PINS), self._base + dt.timedelta(seconds=i // PINS))
+            for i in range(first, first + count)
+        ]
 
     def record(self, pin: str, when: dt.datetime, state: int = 0) -> None:
         self.keys.append(f"{SERIAL}|{pin}|{when.strftime(TIME_FORMAT)}|{state}")
@@ -155,7 +126,7 @@ ack_timeout_s = 3
 [outbox]
 path = "{self.outbox}"
 max_bytes = {max_bytes}
-batch_size = 50
+batch_size = 100
 max_in_flight_batches = 4
 [observability]
 enabled = false
@@ -232,15 +203,35 @@ reconnect_max_s = 2
             rows = conn.execute("SELECT data FROM agent_event WHERE kind = ?", (kind,))
             return [json.loads(data) for (data,) in rows]
 
-    def wait_drained(self, since: float, timeout: float) -> float:
-        """Poll until every ledger punch is in the cloud; return seconds since ``since``."""
-        wanted = set(self.ledger.keys)
+    def cloud_status(self) -> dict[str, object]:
+        """The agent's last status as the cloud recorded it (from the retained status topic)."""
+        with closing(sqlite3.connect(self.cloud_db, timeout=30)) as conn:
+            row = conn.execute("SELECT last_status FROM agent WHERE agent_id = ?", (AGENT_ID,)).fetchone()
+        status: dict[str, object] = json.loads(row[0]) if row and row[0] else {}
+        return status
+
+    def wait_status_settled(self) -> None:
+        """Poll until the cloud's view of the agent is online with an empty backlog."""
+
+        def settled() -> bool:
+            status = self.cloud_status()
+            return status.get("state") == "online" and status.get("backlog_rows") == 0
+
         wait_for(
-            lambda: wanted <= self.cloud_counts().keys(),
-            timeout=timeout,
+            settled,
+            timeout=30,
             interval=0.5,
-            what=f"{len(wanted)} punches in the cloud",
+            what="the agent's retained status: online, backlog 0",
         )
+
+    def wait_drained(self, since: float, timeout: float) -> float:
+        """Poll until every ledger punch is in the cloud (or ``timeout``); return seconds since ``since``.
+
+        A timeout is not raised here: the checker then reports what was lost.
+        """
+        wanted = set(self.ledger.keys)
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: wanted <= self.cloud_counts().keys(), timeout=timeout, interval=0.5)
         return time.monotonic() - since
 
     def check(self, scenario: str, *, rounds: int, drain_seconds: float) -> Report:
@@ -279,13 +270,21 @@ def record_report(report: Report, summary_file: Path) -> None:
 
 
 @contextmanager
-def rig(tmp: Path, *, max_bytes: int = 64 * 1024 * 1024, pull_interval_s: float = 1.0) -> Iterator[Rig]:
-    """Broker + seeded cloud + terminal + agent config (the agent is started by the scenario)."""
+def rig(
+    tmp: Path, *, max_bytes: int = 64 * 1024 * 1024, pull_interval_s: float = 1.0, outbox_fs_bytes: int = 0
+) -> Iterator[Rig]:
+    """Broker + seeded cloud + terminal + agent config (the agent is started by the scenario).
+
+    ``outbox_fs_bytes``: put the outbox on a tmpfs of that size (when root; else on the test's disk).
+    """
     zk_port = free_port()
     with ExitStack() as stack:
+        outbox_dir = stack.enter_context(small_filesystem(tmp / "outbox-fs", outbox_fs_bytes))
         group = stack.enter_context(process_group(tmp / "logs"))
-        terminal = stack.enter_context(TerminalThread(ZkTerminal(port=zk_port, serial_number=SERIAL), 60))
+        locking_terminal = LockingTerminal(port=zk_port, serial_number=SERIAL)
+        terminal = stack.enter_context(TerminalThread(locking_terminal, timeout=60))
         setup = Rig(tmp, group, terminal, zk_port)
+        setup.outbox = outbox_dir / "outbox.db"
         stack.callback(setup.broker.kill)
         setup.broker.start()
         seed_demo(setup.cloud_env(), AGENT_ID, "lobby")

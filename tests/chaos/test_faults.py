@@ -27,6 +27,7 @@ def test_agent_killed_repeatedly_during_sync(tmp_path: Path, scale: Scale, repor
             r.start_agent()
         since = time.monotonic()
         drain = r.wait_drained(since, timeout=120)
+        r.wait_status_settled()
         assert_exact(
             report(r.check("1 agent kill -9 during sync", rounds=scale.kill_rounds, drain_seconds=drain))
         )
@@ -53,6 +54,7 @@ def test_broker_hang_then_agent_killed(tmp_path: Path, scale: Scale, report: Rep
         r.broker.resume()
         r.start_agent()
         drain = r.wait_drained(time.monotonic(), timeout=120)
+        r.wait_status_settled()
         assert_exact(
             report(
                 r.check(f"2 broker hang {scale.hang_s:.0f}s + agent kill -9", rounds=1, drain_seconds=drain)
@@ -84,6 +86,7 @@ def test_broker_down_with_a_partition_backlog(tmp_path: Path, scale: Scale, repo
         r.broker.start()
         drain = r.wait_drained(time.monotonic(), timeout=timeout)
         name = f"3 broker down {scale.outage_s:.0f}s, backlog {scale.backlog}"
+        r.wait_status_settled()
         assert_exact(report(r.check(name, rounds=1, drain_seconds=drain)))
 
 

@@ -16,10 +16,12 @@ from edge_agent.records import DeviceRecord
 from firmware_protocols import sync
 from tests.chaos.conftest import ReportSink, Scale
 from tests.chaos.harness import AGENT_ID, DEVICE, Rig, rig
+from tests.chaos.parts import can_mount, filesystem_used
 from tests.chaos.test_faults import assert_exact
 from tests.support.polling import wait_for
 
 MiB = 1024 * 1024
+OUTBOX_FS_BYTES = 3 * MiB  # the cap must keep database + WAL well inside a disk this small
 SEEDED_STATES = 400  # keep-latest rows waiting in the outbox before the punches arrive
 
 
@@ -38,10 +40,11 @@ async def seed_device_states(outbox: Path, count: int) -> None:
 def test_full_outbox_sheds_only_keep_latest_and_counts_exactly(
     tmp_path: Path, scale: Scale, report: ReportSink
 ) -> None:
-    """6. A 1 MiB outbox: punches are refused (the terminal keeps them), keep-latest rows are shed and
-    every shed row is reported: delivered device states + reported drops = states seeded."""
+    """6. A 1 MiB outbox (on a 3 MiB tmpfs when root): punches are refused (the terminal keeps them),
+    keep-latest rows are shed, every shed row is reported (delivered device states + reported drops =
+    states seeded), and the cap keeps the real disk from filling."""
     punches = 6_000 if scale.long else 3_000
-    with rig(tmp_path, max_bytes=MiB, pull_interval_s=1.0) as r:
+    with rig(tmp_path, max_bytes=MiB, pull_interval_s=1.0, outbox_fs_bytes=OUTBOX_FS_BYTES) as r:
         asyncio.run(seed_device_states(r.outbox, SEEDED_STATES))
         r.start_agent()  # the cloud is down: nothing is acked, the outbox fills up
         r.punch_into_log(punches)
@@ -59,6 +62,17 @@ def test_full_outbox_sheds_only_keep_latest_and_counts_exactly(
         _delivered, dropped = wait_for(accounted, timeout=60, interval=0.5, what="loss accounting")
         assert dropped > 0  # the cap really forced shedding
         assert int(str(r.outbox_status()["dropped_total"])) == dropped
+        assert r.log_count("agent", "stay on the terminal") > 0  # back-pressure really happened
+        wait_for(
+            lambda: r.cloud_status().get("dropped") == dropped and r.cloud_status().get("state") == "online",
+            timeout=30,
+            what="the agent's status in the cloud reporting the drops",
+        )
+        assert r.log_count("agent", "disk is full") == 0
+        if can_mount():
+            used, total = filesystem_used(r.outbox.parent)
+            assert total == OUTBOX_FS_BYTES
+            assert used < total
         assert_exact(
             report(r.check(f"6 outbox cap 1 MiB, {dropped} keep-latest shed", rounds=1, drain_seconds=drain))
         )

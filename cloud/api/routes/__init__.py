@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from cloud.api.problems import COMMON_RESPONSES
 from cloud.api.routes import (
     agents,
     attendance,
@@ -17,7 +18,7 @@ from cloud.api.routes import (
     workflow,
 )
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", responses=COMMON_RESPONSES)
 for _module in (
     org,
     sites,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, QueryId, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.schemas import AttendanceRuleIn, AttendanceRuleOut, PunchOut
 from cloud.db.models import AttendancePunch, AttendanceRule, PointRule
@@ -42,7 +42,7 @@ async def list_punches(
     session: SessionDep,
     principal: Viewer,
     page: PageDep,
-    member_id: int | None = None,
+    member_id: QueryId = None,
     agent_id: str | None = None,
 ) -> list[PunchOut]:
     """Punches of the organisation, newest first, optionally of one member or one agent."""

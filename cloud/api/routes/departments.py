@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas_people import DepartmentIn, DepartmentOut
@@ -44,7 +44,7 @@ async def list_departments(session: SessionDep, principal: Viewer, page: PageDep
 
 
 @router.get("/{department_id}")
-async def get_department(department_id: int, session: SessionDep, principal: Viewer) -> DepartmentOut:
+async def get_department(department_id: PathId, session: SessionDep, principal: Viewer) -> DepartmentOut:
     """One department."""
     return DepartmentOut.model_validate(
         await owned(session, Department, department_id, principal.org_id, "department")
@@ -53,7 +53,7 @@ async def get_department(department_id: int, session: SessionDep, principal: Vie
 
 @router.put("/{department_id}")
 async def update_department(
-    department_id: int, body: DepartmentIn, session: SessionDep, principal: OrgAdmin
+    department_id: PathId, body: DepartmentIn, session: SessionDep, principal: OrgAdmin
 ) -> DepartmentOut:
     """Rename or move a department (not under itself or its own sub-departments)."""
     department = await owned(session, Department, department_id, principal.org_id, "department")
@@ -74,7 +74,7 @@ async def update_department(
 
 
 @router.delete("/{department_id}", status_code=204)
-async def delete_department(department_id: int, session: SessionDep, principal: OrgAdmin) -> None:
+async def delete_department(department_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
     """Delete a department that has no sub-departments and no members."""
     department = await owned(session, Department, department_id, principal.org_id, "department")
     child = select(Department.id).where(Department.parent_id == department_id).limit(1)

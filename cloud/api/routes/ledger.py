@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import select
 
-from cloud.api.deps import Manager, PageDep, PublisherDep, SessionDep, Viewer
+from cloud.api.deps import Manager, PageDep, PathId, PublisherDep, QueryId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import LedgerEntryIn, LedgerEntryOut
 from cloud.api.schemas_ledger import AppealIn, AppealOut, LedgerEventIn, RevocationIn
@@ -58,8 +58,8 @@ async def list_entries(
     session: SessionDep,
     principal: Viewer,
     page: PageDep,
-    member_id: int | None = None,
-    department_id: int | None = None,
+    member_id: QueryId = None,
+    department_id: QueryId = None,
     month: Month = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
@@ -88,7 +88,7 @@ async def list_entries(
 
 @router.post("/{entry_id}/revoke", status_code=201)
 async def revoke_entry(
-    entry_id: int, body: RevocationIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+    entry_id: PathId, body: RevocationIn, session: SessionDep, principal: Manager, publisher: PublisherDep
 ) -> LedgerEntryOut:
     """Cancel an approved entry with a compensating entry (the original stays, append-only)."""
     entry = await owned(session, LedgerEntry, entry_id, principal.org_id, "ledger entry")
@@ -104,7 +104,9 @@ async def revoke_entry(
 
 
 @router.post("/{entry_id}/appeals", status_code=201)
-async def appeal_entry(entry_id: int, body: AppealIn, session: SessionDep, principal: Manager) -> AppealOut:
+async def appeal_entry(
+    entry_id: PathId, body: AppealIn, session: SessionDep, principal: Manager
+) -> AppealOut:
     """Record a member's appeal against an approved entry (decided by ``POST /appeals/{id}/decide``)."""
     entry = await owned(session, LedgerEntry, entry_id, principal.org_id, "ledger entry")
     appeal = await workflow_call(workflow.file_appeal(session, entry, body.reason))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import Manager, MasterKeyDep, OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import Manager, MasterKeyDep, OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import MemberIn, MemberOut, MemberPatch
@@ -66,7 +66,7 @@ async def list_members(
     session: SessionDep,
     principal: Viewer,
     page: PageDep,
-    department_id: int | None = None,
+    department_id: QueryId = None,
     status: MemberStatus | None = None,
 ) -> list[MemberOut]:
     """The organisation's members, optionally of one department (with its sub-departments) or status."""
@@ -104,14 +104,14 @@ async def export_members(session: SessionDep, principal: OrgAdmin) -> Response:
 
 
 @router.get("/{member_id}")
-async def get_member(member_id: int, session: SessionDep, principal: Viewer) -> MemberOut:
+async def get_member(member_id: PathId, session: SessionDep, principal: Viewer) -> MemberOut:
     """One member (sensitive fields are not part of this answer)."""
     return MemberOut.model_validate(await owned(session, Member, member_id, principal.org_id, "member"))
 
 
 @router.patch("/{member_id}")
 async def update_member(
-    member_id: int, body: MemberPatch, session: SessionDep, principal: Manager
+    member_id: PathId, body: MemberPatch, session: SessionDep, principal: Manager
 ) -> MemberOut:
     """Change a member's names, PIN, card, department or status (active / left)."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
@@ -136,7 +136,7 @@ async def update_member(
 
 
 @router.post("/{member_id}/erase")
-async def erase_member(member_id: int, session: SessionDep, principal: OrgAdmin) -> MemberOut:
+async def erase_member(member_id: PathId, session: SessionDep, principal: OrgAdmin) -> MemberOut:
     """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
     members.erase(member)
@@ -149,7 +149,7 @@ async def erase_member(member_id: int, session: SessionDep, principal: OrgAdmin)
 
 @router.put("/{member_id}/sensitive")
 async def set_sensitive(
-    member_id: int, body: SensitiveIn, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
+    member_id: PathId, body: SensitiveIn, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
 ) -> Response:
     """Set sensitive fields (encrypted with the organisation's key; phone also as a keyed hash)."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
@@ -183,7 +183,7 @@ async def set_sensitive(
 
 @router.get("/{member_id}/sensitive")
 async def get_sensitive(
-    member_id: int, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
+    member_id: PathId, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
 ) -> SensitiveOut:
     """Decrypt a member's sensitive fields; every read is written to the audit log."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
@@ -206,7 +206,7 @@ async def get_sensitive(
 
 @router.post("/{member_id}/consents", status_code=201)
 async def record_consent(
-    member_id: int, body: ConsentIn, session: SessionDep, principal: Manager
+    member_id: PathId, body: ConsentIn, session: SessionDep, principal: Manager
 ) -> ConsentOut:
     """Record a consent decision (grant or withdrawal); earlier records stay as history."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
@@ -227,7 +227,7 @@ async def record_consent(
 
 @router.get("/{member_id}/consents")
 async def list_consents(
-    member_id: int, session: SessionDep, principal: Viewer, page: PageDep
+    member_id: PathId, session: SessionDep, principal: Viewer, page: PageDep
 ) -> list[ConsentOut]:
     """A member's consent history, newest first (the newest per kind is in force)."""
     await owned(session, Member, member_id, principal.org_id, "member")

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import OrgOut, Text
@@ -117,7 +117,7 @@ async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, session: SessionDep, principal: OrgAdmin) -> None:
+async def revoke_token(token_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
     """Revoke a token: it stops working at once."""
     record = await owned(session, ApiToken, token_id, principal.org_id, "token")
     record.revoked_at = record.revoked_at or utc_now()

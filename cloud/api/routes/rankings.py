@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from cloud.api.deps import SessionDep, Viewer
+from cloud.api.deps import QueryId, SessionDep, Viewer
 from cloud.api.lookups import owned, point_type_by_code
 from cloud.api.problems import problem
 from cloud.api.schemas import RankingOut, RankingRowOut
@@ -31,7 +31,7 @@ async def get_ranking(
     point_type: str,
     period: PeriodKind = PeriodKind.MONTH,
     key: str | None = None,
-    department_id: int | None = None,
+    department_id: QueryId = None,
     order: ranking.Order = ranking.Order.TOP,
     limit: Annotated[int, Query(ge=1, le=500)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,

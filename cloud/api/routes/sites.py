@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import SiteIn, SiteOut
 from cloud.db.models import Site
@@ -30,13 +30,13 @@ async def list_sites(session: SessionDep, principal: Viewer, page: PageDep) -> l
 
 
 @router.get("/{site_id}")
-async def get_site(site_id: int, session: SessionDep, principal: Viewer) -> SiteOut:
+async def get_site(site_id: PathId, session: SessionDep, principal: Viewer) -> SiteOut:
     """One site."""
     return SiteOut.model_validate(await owned(session, Site, site_id, principal.org_id, "site"))
 
 
 @router.patch("/{site_id}")
-async def rename_site(site_id: int, body: SiteIn, session: SessionDep, principal: OrgAdmin) -> SiteOut:
+async def rename_site(site_id: PathId, body: SiteIn, session: SessionDep, principal: OrgAdmin) -> SiteOut:
     """Rename a site."""
     site = await owned(session, Site, site_id, principal.org_id, "site")
     site.name = body.name

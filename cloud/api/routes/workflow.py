@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import Manager, OrgAdmin, PageDep, PublisherDep, SessionDep, Viewer
+from cloud.api.deps import Manager, OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of, point_type_by_code
 from cloud.api.schemas_ledger import (
     AppealDecisionIn,
@@ -63,14 +63,14 @@ async def list_events(
 
 
 @router.get("/ledger-events/{event_id}")
-async def get_event(event_id: int, session: SessionDep, principal: Viewer) -> LedgerEventOut:
+async def get_event(event_id: PathId, session: SessionDep, principal: Viewer) -> LedgerEventOut:
     """One event with its members."""
     return await _event_out(session, await owned(session, LedgerEvent, event_id, principal.org_id, "event"))
 
 
 @router.post("/ledger-events/{event_id}/approve")
 async def approve_event(
-    event_id: int, body: DecisionIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+    event_id: PathId, body: DecisionIn, session: SessionDep, principal: Manager, publisher: PublisherDep
 ) -> LedgerEventOut:
     """Approve a pending event: its points count from now on."""
     event = await owned(session, LedgerEvent, event_id, principal.org_id, "event")
@@ -83,7 +83,7 @@ async def approve_event(
 
 @router.post("/ledger-events/{event_id}/reject")
 async def reject_event(
-    event_id: int, body: DecisionIn, session: SessionDep, principal: Manager
+    event_id: PathId, body: DecisionIn, session: SessionDep, principal: Manager
 ) -> LedgerEventOut:
     """Reject a pending event: its points never count."""
     event = await owned(session, LedgerEvent, event_id, principal.org_id, "event")
@@ -114,7 +114,11 @@ async def list_appeals(session: SessionDep, principal: Viewer, page: PageDep) ->
 
 @router.post("/appeals/{appeal_id}/decide")
 async def decide_appeal(
-    appeal_id: int, body: AppealDecisionIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+    appeal_id: PathId,
+    body: AppealDecisionIn,
+    session: SessionDep,
+    principal: Manager,
+    publisher: PublisherDep,
 ) -> AppealOut:
     """Uphold (a compensating entry cancels the points) or deny an appeal."""
     appeal = await owned(session, Appeal, appeal_id, principal.org_id, "appeal")
@@ -178,7 +182,7 @@ async def list_authority_limits(
 
 
 @router.delete("/authority-limits/{limit_id}", status_code=204)
-async def delete_authority_limit(limit_id: int, session: SessionDep, principal: OrgAdmin) -> None:
+async def delete_authority_limit(limit_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
     """Withdraw an authority limit (the manager then needs approval for every award of that type)."""
     limit = await owned(session, AuthorityLimit, limit_id, principal.org_id, "authority limit")
     await session.delete(limit)

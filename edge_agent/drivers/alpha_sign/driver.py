@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 from collections.abc import Callable
 
 from edge_agent.device_health import DeviceHealth
@@ -24,7 +23,6 @@ from firmware_protocols.alpha_sign import Command, Packet, SetDate, SetDayOfWeek
 from firmware_protocols.alpha_sign.constants import STX
 from firmware_protocols.sync import SignContent
 
-log = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 0.2
 
 
@@ -88,7 +86,7 @@ class AlphaSignDriver:
             try:
                 await self._send_changes(stream)
             except DeviceError as exc:
-                log.debug("sign %s: show failed, the session will reconnect: %s", self.name, exc)
+                self._health.down(self.name, str(exc))  # the real reason, before the reader's "line lost"
                 await stream.aclose()  # wakes the session's reader, which ends the session
 
     # --- one session ----------------------------------------------------------------------
@@ -117,12 +115,17 @@ class AlphaSignDriver:
         await self._send_changes(stream)
 
     async def _watch(self, stream: ByteStream) -> None:
-        """Read (and drop) what the sign says; returns only by raising when the line fails."""
+        """Read what the sign says; returns only by raising when the line fails.
+
+        The driver asks the sign nothing, so whatever arrives is line noise or a confused sign:
+        dropped, and counted as a survived fault.
+        """
         while True:
             try:
-                await stream.read()
+                data = await stream.read()
             except TransportError as exc:
                 raise DeviceError(f"line lost: {exc}") from exc
+            self._health.count_error(self.name, f"{len(data)} unexpected bytes from the sign")
 
     async def _send_changes(self, stream: ByteStream) -> None:
         if self._wanted is None:
@@ -142,7 +145,7 @@ class AlphaSignDriver:
                     await asyncio.sleep(self._config.stx_pause_s)
                     await stream.write(tail)
             except (TransportError, TimeoutError) as exc:
-                raise DeviceError(f"write failed: {exc or 'timeout'}") from exc
+                raise DeviceError(f"write failed: {str(exc) or 'timeout'}") from exc
 
     async def _open(self) -> ByteStream:
         c = self._config

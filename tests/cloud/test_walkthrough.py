@@ -1,0 +1,328 @@
+"""docs/API.md is generated from STEPS below and every documented call is executed here, in order.
+
+Regenerate the document after changing a step: ``MPM_WRITE_API_DOC=1 .venv/bin/pytest
+tests/cloud/test_walkthrough.py``. Without it the test fails when the document and the steps differ.
+Each step is one curl call; ``save`` names shell variables taken from the answer with a jq path
+(``.id``, ``.[1].id``), and ``$NAME`` in a path or body is replaced by a saved value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from cloud import cli
+from cloud.settings import CloudSettings
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
+CSV = (
+    "display_name,legal_name,pin,card,department\n"
+    "Alice,Alice Li,1,C001,Sales\nBob,,2,,Sales\nCarol,,3,,Support\nDave,,2,,Sales\n"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    title: str
+    method: str
+    path: str
+    body: Any = None
+    token: str = "TOKEN"
+    save: dict[str, str] = dataclasses.field(default_factory=dict)
+    key: str | None = None  # Idempotency-Key
+    csv: bool = False
+    expect: int = 200
+    check: dict[str, Any] = dataclasses.field(default_factory=dict)  # jq path → expected value
+
+
+STEPS = [
+    Step("Look at your organisation", "GET", "/api/v1/org", check={".name": "Acme"}),
+    Step(
+        "Settings: time zone, ranking close day, retention, minors' age",
+        "PATCH",
+        "/api/v1/org",
+        {
+            "time_zone": "Asia/Shanghai",
+            "ranking_close_day": 1,
+            "punch_retention_months": 13,
+            "minors_age": 14,
+        },
+    ),
+    Step(
+        "Point types: no hard-coded meaning",
+        "POST",
+        "/api/v1/point-types",
+        {"code": "A", "name": "A points"},
+        expect=201,
+    ),
+    Step("", "POST", "/api/v1/point-types", {"code": "T", "name": "Lottery tickets"}, expect=201),
+    Step("A department", "POST", "/api/v1/departments", {"name": "Sales"}, save={"SALES": ".id"}, expect=201),
+    Step(
+        "Another one", "POST", "/api/v1/departments", {"name": "Support"}, save={"SUPPORT": ".id"}, expect=201
+    ),
+    Step(
+        "Import members from CSV: good rows are created, bad rows reported by line",
+        "POST",
+        "/api/v1/members/import",
+        CSV,
+        csv=True,
+        check={".created": 3, ".errors[0].row": 5},
+    ),
+    Step(
+        "List them (paginated)",
+        "GET",
+        "/api/v1/members?limit=50&offset=0",
+        save={"ALICE": ".[0].id", "BOB": ".[1].id", "CAROL": ".[2].id"},
+    ),
+    Step("Export as CSV", "GET", "/api/v1/members/export"),
+    Step(
+        "A rule for the catalogue (points per type, bounds, review flag)",
+        "POST",
+        "/api/v1/rules",
+        {
+            "category": "service",
+            "name": "helped a customer",
+            "point_type": "A",
+            "points": 3,
+            "min_points": 1,
+            "max_points": 10,
+            "needs_review": False,
+        },
+        save={"HELPED": ".id"},
+        expect=201,
+    ),
+    Step(
+        "Bob becomes a manager: an authority limit of 5 A points per member and event",
+        "POST",
+        "/api/v1/authority-limits",
+        {"manager_member_id": "$BOB", "point_type": "A", "max_points": 5},
+        expect=201,
+    ),
+    Step(
+        "… and a manager token bound to Bob",
+        "POST",
+        "/api/v1/tokens",
+        {"role": "manager", "label": "Bob's phone", "member_id": "$BOB"},
+        save={"BOB_TOKEN": ".token"},
+        expect=201,
+    ),
+    Step(
+        "Bob awards Alice and Carol within his authority: approved at once",
+        "POST",
+        "/api/v1/ledger-events",
+        {
+            "member_ids": ["$ALICE", "$CAROL"],
+            "point_type": "A",
+            "rule_id": "$HELPED",
+            "effective_date": "2026-11-05",
+        },
+        token="BOB_TOKEN",
+        key="award-0001",
+        expect=201,
+        check={".status": "approved"},
+    ),
+    Step(
+        "Bob awards Alice beyond his authority: pending",
+        "POST",
+        "/api/v1/ledger-events",
+        {
+            "member_ids": ["$ALICE"],
+            "point_type": "A",
+            "points": 8,
+            "reason": "closed the big deal",
+            "effective_date": "2026-11-06",
+        },
+        token="BOB_TOKEN",
+        key="award-0002",
+        save={"BIG": ".id"},
+        expect=201,
+        check={".status": "pending"},
+    ),
+    Step(
+        "Bob cannot award himself",
+        "POST",
+        "/api/v1/ledger-events",
+        {"member_ids": ["$BOB"], "point_type": "A", "points": 1},
+        token="BOB_TOKEN",
+        key="award-0003",
+        expect=403,
+    ),
+    Step("The approval queue", "GET", "/api/v1/ledger-events?status=pending", check={".[0].points": 8}),
+    Step(
+        "The admin approves",
+        "POST",
+        "/api/v1/ledger-events/$BIG/approve",
+        {"comment": "well done"},
+        check={".status": "approved"},
+    ),
+    Step(
+        "A deduction",
+        "POST",
+        "/api/v1/ledger-events",
+        {
+            "member_ids": ["$CAROL"],
+            "point_type": "A",
+            "points": -2,
+            "reason": "late report",
+            "effective_date": "2026-11-07",
+        },
+        key="deduct-0001",
+        expect=201,
+    ),
+    Step("Carol's entries", "GET", "/api/v1/ledger-entries?member_id=$CAROL", save={"DEDUCTION": ".[0].id"}),
+    Step(
+        "Revoke the deduction: a compensating entry, the original stays",
+        "POST",
+        "/api/v1/ledger-entries/$DEDUCTION/revoke",
+        {"reason": "report was on time"},
+        expect=201,
+        check={".points": 2},
+    ),
+    Step(
+        "Ranking of the month (red list)",
+        "GET",
+        "/api/v1/rankings?point_type=A&period=month&key=2026-11",
+        check={".rows[0].display_name": "Alice", ".rows[0].points": 11, ".rows[1].points": 3},
+    ),
+    Step(
+        "… of one department",
+        "GET",
+        "/api/v1/rankings?point_type=A&period=month&key=2026-11&department_id=$SUPPORT",
+        check={".rows[0].display_name": "Carol"},
+    ),
+    Step(
+        "… of the week, worst first (black list)",
+        "GET",
+        "/api/v1/rankings?point_type=A&period=week&key=2026-W45&order=bottom&limit=3",
+        check={".rows[0].display_name": "Carol"},
+    ),
+    Step(
+        "Attendance: shift start and the rules for on time and late",
+        "POST",
+        "/api/v1/rules",
+        {"category": "attendance", "name": "on time", "point_type": "A", "points": 1},
+        save={"ON_TIME": ".id"},
+        expect=201,
+    ),
+    Step(
+        "",
+        "POST",
+        "/api/v1/rules",
+        {"category": "attendance", "name": "late", "point_type": "A", "points": -1},
+        save={"LATE": ".id"},
+        expect=201,
+    ),
+    Step(
+        "",
+        "POST",
+        "/api/v1/attendance-rules",
+        {"shift_start": "09:00:00", "on_time_rule_id": "$ON_TIME", "late_rule_id": "$LATE"},
+        expect=201,
+    ),
+    Step(
+        "Punches arrive from the site agents (MQTT) and turn into attendance entries",
+        "GET",
+        "/api/v1/punches",
+    ),
+    Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
+    Step("… whose hash chain verifies", "GET", "/api/v1/audit/verify", check={".intact": True}),
+]
+
+
+def jq(value: Any, path: str) -> Any:
+    """The tiny subset of jq used here: ``.a``, ``.[n]``, ``.a[n].b``."""
+    for part in re.findall(r"\.?([A-Za-z_]\w*)|\[(\d+)\]", path):
+        value = value[part[0]] if part[0] else value[int(part[1])]
+    return value
+
+
+def substitute(value: Any, saved: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$") and value[1:] in saved:
+        return saved[value[1:]]
+    if isinstance(value, list):
+        return [substitute(v, saved) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, saved) for k, v in value.items()}
+    return value
+
+
+def render() -> str:
+    out = [
+        "# API walkthrough\n",
+        "Generated from `tests/cloud/test_walkthrough.py`, which runs exactly these calls against SQLite and",
+        "PostgreSQL. Needs `curl` and `jq`; start the service as in `cloud/README.md`.\n",
+        "```sh",
+        "export API=http://127.0.0.1:8000",
+        'TOKEN=$(mpm-cloud create-org "Acme" --kind enterprise)   # the first org-admin token',
+        "```\n",
+    ]
+    for step in STEPS:
+        if step.title:
+            out.append(f"## {step.title}\n")
+        out += ["```sh", curl(step), "```\n"]
+    return "\n".join(out)
+
+
+def curl(step: Step) -> str:
+    path = step.path.replace("&", "&")
+    parts = [f'curl -s -X {step.method} "$API{path}"', f'-H "Authorization: Bearer ${step.token}"']
+    if step.key:
+        parts.append(f'-H "Idempotency-Key: {step.key}"')
+    if step.csv:
+        parts += ['-H "Content-Type: text/csv"', f"--data-binary $'{step.body}'"]
+    elif step.body is not None:
+        body = json.dumps(step.body, ensure_ascii=False)
+        body = re.sub(r'"\$(\w+)"', r"'\"$\1\"'", body)  # shell variables inside the JSON
+        parts += ['-H "Content-Type: application/json"', f"-d '{body}'"]
+    command = " \\\n  ".join(parts)
+    if not step.save:
+        return command
+    name, path_ = next(iter(step.save.items()))
+    if len(step.save) == 1:
+        return f"{name}=$({command} | jq -r '{path_}')"
+    lines = [f"ANSWER=$({command})"]
+    lines += [f"{n}=$(echo \"$ANSWER\" | jq -r '{p}')" for n, p in step.save.items()]
+    return "\n".join(lines)
+
+
+def test_the_document_matches_the_steps() -> None:
+    if os.environ.get("MPM_WRITE_API_DOC"):
+        DOC.write_text(render())
+    assert DOC.read_text() == render(), "docs/API.md is stale: regenerate it (see this module's docstring)"
+
+
+async def test_every_documented_call_works(
+    db_url: str, app: FastAPI, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        await cli._run_once(
+            CloudSettings(database_url=db_url), cli._parser().parse_args(["create-org", "Acme"])
+        )
+        == 0
+    )
+    saved: dict[str, Any] = {"TOKEN": capsys.readouterr().out.strip()}
+    for step in STEPS:
+        path = re.sub(r"\$(\w+)", lambda m: str(saved[m.group(1)]), step.path)
+        headers = {"Authorization": f"Bearer {saved[step.token]}"}
+        if step.key:
+            headers["Idempotency-Key"] = step.key
+        if step.csv:
+            headers["Content-Type"] = "text/csv"
+            request = {"content": step.body.replace("\\n", "\n").encode()}
+        else:
+            request = {"json": substitute(step.body, saved)} if step.body is not None else {}
+        response = await client.request(step.method, path, headers=headers, **request)
+        assert response.status_code == step.expect, (step.title, response.text)
+        answer = response.json() if "json" in response.headers.get("content-type", "") else response.text
+        for name, jq_path in step.save.items():
+            saved[name] = jq(answer, jq_path)
+        for jq_path, expected in step.check.items():
+            assert jq(answer, jq_path) == expected, (step.title, jq_path, answer)
