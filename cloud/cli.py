@@ -158,7 +158,12 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
                 return await _verify_audit(session, args.org)
             if args.command == "create-org":
                 org = await create_org(session, args.name, OrgKind(args.kind))
-                print(await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org"))
+                token = await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org")
+                detail = {"name": args.name, "kind": args.kind, "first_token": "org_admin"}
+                await audit_log.record(
+                    session, org.id, audit_log.SYSTEM, "org.create", f"organisation:{org.id}", detail
+                )
+                print(token)
             elif args.command == "seed-demo":
                 sync.validate_agent_id(args.agent)
                 seed = await seed_demo(session, args.agent, args.sign)

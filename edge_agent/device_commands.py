@@ -224,13 +224,17 @@ class ZkTerminalAdapter:
 
 
 class IsapiFaceAdapter:
-    """Hikvision ISAPI: delete and search back; people are enrolled with their faces elsewhere."""
+    """Hikvision ISAPI: record or delete, then search back; faces are enrolled at the terminal.
+
+    ``UserInfo`` here carries PIN and name only: a card number or privilege is not written.
+    """
 
     def __init__(self, driver: Any) -> None:
         self.driver, self.name = driver, str(driver.config.name)
 
     async def upsert_user(self, user: UserSpec, cmd_id: str) -> Outcome:
-        return UNSUPPORTED
+        done = await self.driver.upsert_user(user.pin, user.name)
+        return _verified(done, "terminal unreachable or read-back differs")
 
     async def delete_user(self, pin: str, cmd_id: str) -> Outcome:
         return _verified(await self.driver.delete_user(pin), "terminal unreachable or still has the user")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib.metadata
+import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -19,6 +21,8 @@ from edge_agent.outbox import Outbox
 from firmware_protocols.sync import AgentStatus
 
 STATE_POLL_S: Final = 0.5
+
+log = logging.getLogger(__name__)
 
 
 def agent_version() -> str:
@@ -63,7 +67,13 @@ class StatusReporter:
             await asyncio.sleep(STATE_POLL_S)
             devices = self._health.snapshot()
             if devices != last_devices or time.monotonic() >= next_at:
-                current = await self.current()
+                try:
+                    current = await self.current()
+                except sqlite3.OperationalError as exc:
+                    # A stalled or locked database: no progress is reported, so a stall that lasts
+                    # makes the systemd watchdog restart us; a short one costs one status message.
+                    log.warning("status: outbox statistics unavailable: %s", exc)
+                    continue
                 on_progress()
                 await publish(current)
                 last_devices, next_at = devices, time.monotonic() + self._interval_s

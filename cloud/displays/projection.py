@@ -1,8 +1,8 @@
 """Display content: a projection of rankings for the signs of one agent (shared/PRIVACY.md DISP-1/2).
 
 Only display name, rank and points leave the cloud: never legal name, phone or reasons. A public
-display lists only members with public-display consent; consent records (CON-1) arrive in a later
-brief, so until then a public display lists nobody rather than someone who never agreed.
+display lists only members whose newest public-display consent record (CON-1) is a grant, ranked
+among themselves; without consent records it lists nobody rather than someone who never agreed.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from firmware_protocols import sync
 
 async def sign_content(session: AsyncSession, display: Display, month: str) -> sync.SignContent:
     """What one sign shows: the top N of the month for its point type."""
-    rows: tuple[sync.RankRow, ...] = ()
-    if display.audience == "internal":
-        ranked = await ranking.top(
-            session, display.org_id, display.point_type_id, PeriodKind.MONTH, month, display.size
-        )
-        rows = tuple(sync.RankRow(rank=r.rank, name=r.display_name, points=r.points) for r in ranked)
+    scope = ranking.Scope(
+        org_id=display.org_id,
+        point_type_id=display.point_type_id,
+        period_kind=PeriodKind.MONTH,
+        period_key=month,
+        public_only=display.audience != "internal",
+    )
+    ranked = await ranking.ranked(session, scope, display.size)
+    rows = tuple(sync.RankRow(rank=r.rank, name=r.display_name, points=r.points) for r in ranked)
     return sync.SignContent(sign=display.sign, title=display.title, period=month, rows=rows)
 
 

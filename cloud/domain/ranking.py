@@ -14,10 +14,10 @@ import enum
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.models import Balance, Member, MemberStatus
+from cloud.db.models import Balance, Consent, ConsentKind, Member, MemberStatus
 
 
 class Order(enum.StrEnum):
@@ -42,6 +42,7 @@ class Scope:
     period_kind: str
     period_key: str
     department_ids: Collection[int] | None = None  # None: the whole organisation
+    public_only: bool = False  # only members whose newest public-display consent is a grant (DISP-2)
 
 
 def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
@@ -54,7 +55,19 @@ def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
     ]
     if scope.department_ids is not None:
         conditions.append(Member.department_id.in_(list(scope.department_ids)))
+    if scope.public_only:
+        conditions.append(Member.id.in_(_consenting(scope.org_id)))
     return conditions
+
+
+def _consenting(org_id: int) -> Select[int]:
+    """Members whose newest public-display consent record is a grant."""
+    newest = (
+        select(func.max(Consent.id))
+        .where(Consent.org_id == org_id, Consent.kind == ConsentKind.PUBLIC_DISPLAY)
+        .group_by(Consent.member_id)
+    )
+    return select(Consent.member_id).where(Consent.id.in_(newest), Consent.granted.is_(True))
 
 
 async def ranked(

@@ -76,6 +76,7 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         class_name="IsapiFaceDriver",
         takes_sink=True,
         is_sign=False,
+        takes_tombstones=True,
     ),
 }
 

@@ -78,7 +78,31 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         _err(f"enrolled as {enrolment.agent_id}, but cannot write {config_file}: {error}")
         return EX_CANTCREAT
     _report(args.cloud, enrolment, config_file, tls)
+    _hand_over_to_service(args.state_dir)
     return 0
+
+
+SERVICE_USER: Final = "mpm-agent"
+
+
+def _hand_over_to_service(state_dir: Path) -> None:
+    """When run as root on a box with the service user, give it the state directory it runs from.
+
+    ``sudo mpm-agent enroll`` would otherwise leave the key readable by root only, and the unit
+    (``User=mpm-agent``) would fail to connect. Starting the unit stays with the installer (the
+    guide's next step), so enrolling never surprises a box with a running service.
+    """
+    import pwd
+
+    if os.geteuid() != 0:
+        return
+    try:
+        account = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return
+    for path in [state_dir, *state_dir.rglob("*")]:
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    _out(f"  owner        {SERVICE_USER} now owns {state_dir}; start it with: systemctl start mpm-agent")
 
 
 def enrolled_config_toml(

@@ -185,8 +185,10 @@ def _describe(port: PortInfo, service_user: str) -> list[str]:
 
 
 def _verdict(port: PortInfo) -> str:
-    status = "FAIL" if port.problem else "ok"
-    return f"{status:<8}serial port {port.device}: {port.problem or 'configured; the service can open it'}"
+    if port.problem:
+        return f"FAIL    serial port {port.device}: {port.problem}"
+    who = "you can (service user missing)" if port.service_can_open is None else "the service can"
+    return f"ok      serial port {port.device}: configured; {who} open it"
 
 
 def render_text(ports: Sequence[PortInfo], *, service_user: str = SERVICE_USER) -> str:

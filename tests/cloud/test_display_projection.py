@@ -7,9 +7,9 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from cloud.db.models import Agent, Display
+from cloud.db.models import Agent, Consent, ConsentKind, Display, Member
 from cloud.db.session import SessionFactory
 from cloud.displays.projection import agent_content
 from cloud.domain.periods import today
@@ -107,3 +107,28 @@ async def test_versions_grow_and_public_displays_list_nobody_without_consent(
     assert second.version == first.version + 1
     assert first.signs[0].rows == ()
     assert first.generated_at.tzinfo is dt.UTC
+
+
+async def test_public_displays_list_only_members_whose_newest_consent_is_a_grant(
+    sessions: SessionFactory,
+) -> None:
+    people = [("Alice", "A L", 5), ("Bob", "B L", 9), ("Carol", "C L", 1)]
+    agent_pk = await seeded_agent(sessions, "public", people)
+    async with sessions() as session:
+        ids = {m.display_name: m.id for m in (await session.execute(select(Member))).scalars()}
+        org_id = (await session.get_one(Agent, agent_pk)).org_id
+        decisions = [("Alice", True), ("Bob", True), ("Bob", False), ("Carol", False), ("Carol", True)]
+        for name, granted in decisions:  # Bob withdrew; Carol granted after first refusing
+            session.add(
+                Consent(
+                    org_id=org_id,
+                    member_id=ids[name],
+                    kind=ConsentKind.PUBLIC_DISPLAY,
+                    granted=granted,
+                    notice_version="1",
+                    actor="self",
+                )
+            )
+        await session.commit()
+    rows = (await content_for(sessions, agent_pk)).signs[0].rows
+    assert [(r.rank, r.name, r.points) for r in rows] == [(1, "Alice", 5), (2, "Carol", 1)]

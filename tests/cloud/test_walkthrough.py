@@ -279,7 +279,7 @@ def curl(step: Step) -> str:
     if step.csv:
         parts += ['-H "Content-Type: text/csv"', f"--data-binary $'{step.body}'"]
     elif step.body is not None:
-        body = json.dumps(step.body, ensure_ascii=False)
+        body = json.dumps(step.body, ensure_ascii=False).replace("'", "'\\''")  # quote for the shell
         body = re.sub(r'"\$(\w+)"', r"'\"$\1\"'", body)  # shell variables inside the JSON
         parts += ['-H "Content-Type: application/json"', f"-d '{body}'"]
     command = " \\\n  ".join(parts)
@@ -326,3 +326,7 @@ async def test_every_documented_call_works(
             saved[name] = jq(answer, jq_path)
         for jq_path, expected in step.check.items():
             assert jq(answer, jq_path) == expected, (step.title, jq_path, answer)
+    # Every successful write, the export (a read of personal data) and create-org left one entry each.
+    writes = [s for s in STEPS if s.method != "GET" and s.expect < 300]
+    audited = len(writes) + 2
+    assert answer["entries"] == audited

@@ -226,3 +226,25 @@ def test_config_validate_names_the_one_problem(site: Site) -> None:
     assert code == 78
     assert lines[0].endswith(": INVALID (1 problem(s))")
     assert len(lines) == 2
+
+
+def test_ports_missing_configured_port_and_bad_config(site: Site) -> None:
+    device = '[[devices]]\nkind = "alpha_sign"\nname = "lobby"\nport = "/dev/mpm-test-no-such-port"\n'
+    config = write_config(site.tmp, "mqtt://127.0.0.1:1883", extra=device)
+    code, lines = run_cli(Run(["ports", "--config", str(config), "--service-user", "nobody"]))
+    assert code == 1
+    (line,) = fail_lines(lines)
+    assert line.startswith("FAIL    serial port /dev/mpm-test-no-such-port: does not exist")
+    code, lines = run_cli(Run(["ports", "--config", str(bad_config(site, True))]))
+    assert code == 78
+    assert lines == [line for line in lines if line.startswith("FAIL    config: mqtt.keepalive_s")]
+    assert len(lines) == 1
+
+
+def test_ports_without_the_service_user_judges_by_a_real_open(site: Site) -> None:
+    port = site.tty()
+    device = f'[[devices]]\nkind = "alpha_sign"\nname = "lobby"\nport = "{port}"\n'
+    config = write_config(site.tmp, "mqtt://127.0.0.1:1883", extra=device)
+    code, lines = run_cli(Run(["ports", "--config", str(config), "--service-user", "mpm-test-no-user"]))
+    assert (code, fail_lines(lines)) == (0, [])
+    assert f"ok      serial port {port}: configured; you can (service user missing) open it" in lines

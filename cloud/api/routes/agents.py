@@ -10,6 +10,7 @@ from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import AgentIn, AgentOut
 from cloud.db.models import Agent, Site
+from cloud.domain import audit_log
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 
@@ -23,6 +24,15 @@ async def register_agent(body: AgentIn, session: SessionDep, principal: OrgAdmin
         raise problem(409, f"agent id {body.agent_id!r} is already registered")
     agent = Agent(agent_id=body.agent_id, org_id=principal.org_id, site_id=body.site_id)
     session.add(agent)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "agent.register",
+        f"agent:{agent.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return AgentOut.model_validate(agent)
 

@@ -9,6 +9,7 @@ from cloud.api.deps import OrgAdmin, PageDep, QueryId, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.schemas import AttendanceRuleIn, AttendanceRuleOut, PunchOut
 from cloud.db.models import AttendancePunch, AttendanceRule, PointRule
+from cloud.domain import audit_log
 
 router = APIRouter(tags=["attendance"])
 
@@ -22,6 +23,15 @@ async def create_attendance_rule(
     await owned(session, PointRule, body.late_rule_id, principal.org_id, "rule")
     rule = AttendanceRule(org_id=principal.org_id, **body.model_dump())
     session.add(rule)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "attendance_rule.create",
+        f"attendance_rule:{rule.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return AttendanceRuleOut.model_validate(rule)
 

@@ -10,6 +10,7 @@ from cloud.api.lookups import agent_by_id, page_of, point_type_by_code
 from cloud.api.problems import problem
 from cloud.api.schemas import DisplayIn, DisplayOut
 from cloud.db.models import Display
+from cloud.domain import audit_log
 
 router = APIRouter(prefix="/displays", tags=["displays"])
 
@@ -34,6 +35,15 @@ async def create_display(
     fields = body.model_dump(exclude={"agent_id", "point_type"})
     display = Display(org_id=principal.org_id, agent_pk=agent.id, point_type_id=point_type.id, **fields)
     session.add(display)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "display.create",
+        f"display:{display.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     if publisher is not None:
         publisher.changed(principal.org_id)

@@ -10,6 +10,7 @@ from cloud.api.lookups import page_of, point_type_by_code
 from cloud.api.problems import problem
 from cloud.api.schemas import PointTypeIn, PointTypeOut, RuleIn, RuleOut
 from cloud.db.models import PointRule, PointType
+from cloud.domain import audit_log
 
 router = APIRouter(tags=["points"])
 
@@ -22,6 +23,15 @@ async def create_point_type(body: PointTypeIn, session: SessionDep, principal: O
         raise problem(409, f"point type {body.code!r} already exists")
     point_type = PointType(org_id=principal.org_id, code=body.code, name=body.name)
     session.add(point_type)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "point_type.create",
+        f"point_type:{point_type.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return PointTypeOut.model_validate(point_type)
 
@@ -42,6 +52,15 @@ async def create_rule(body: RuleIn, session: SessionDep, principal: OrgAdmin) ->
     fields = body.model_dump(exclude={"point_type"})
     rule = PointRule(org_id=principal.org_id, point_type_id=point_type.id, **fields)
     session.add(rule)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "rule.create",
+        f"point_rule:{rule.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return RuleOut.model_validate(rule)
 

@@ -9,6 +9,7 @@ from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import SiteIn, SiteOut
 from cloud.db.models import Site
+from cloud.domain import audit_log
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -18,6 +19,15 @@ async def create_site(body: SiteIn, session: SessionDep, principal: OrgAdmin) ->
     """Create a site."""
     site = Site(org_id=principal.org_id, name=body.name)
     session.add(site)
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "site.create",
+        f"site:{site.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return SiteOut.model_validate(site)
 
@@ -40,5 +50,14 @@ async def rename_site(site_id: PathId, body: SiteIn, session: SessionDep, princi
     """Rename a site."""
     site = await owned(session, Site, site_id, principal.org_id, "site")
     site.name = body.name
+    await session.flush()
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "site.rename",
+        f"site:{site.id}",
+        body.model_dump(mode="json"),
+    )
     await session.commit()
     return SiteOut.model_validate(site)

@@ -21,6 +21,7 @@ from firmware_protocols.isapi.messages import (
     AcsEventPage,
     DeviceInfo,
     PictureUploadSettings,
+    UserInfo,
     UserSearchCond,
     UserSearchPage,
 )
@@ -65,6 +66,13 @@ class IsapiClient:
     async def search_events(self, cond: AcsEventCond) -> AcsEventPage:
         """One AcsEvent page."""
         return await self._call("POST", acs_event.PATH, acs_event.encode_cond(cond), acs_event.decode_page)
+
+    async def add_user(self, user: UserInfo) -> None:
+        """``UserInfo/Record`` for one person."""
+        body = user_info.encode_record(user)
+        status = await self._call("POST", user_info.RECORD_PATH, body, settings.decode_status)
+        if not status.ok:
+            raise DeviceError(f"user record refused: {status.status_string}")
 
     async def delete_users(self, employee_nos: tuple[str, ...]) -> None:
         """``UserInfo/Delete`` for the given people."""

@@ -7,6 +7,9 @@ Resume: ``_last_serial`` is only advanced after ``sink.accept`` returned (durabl
 the whole log is read again and the sink's dedup on ``"{device serial}|{serialNo}"`` absorbs it.
 Failure: device down (logged once by DeviceHealth), retry with exponential backoff and jitter; a
 refused password is retried just as slowly (devices lock accounts after repeated failures).
+Clock: event times are judged in ``serialNo`` order by one ``DeviceClock``; an implausible one sets
+``Punch.clock_suspect`` and the punch is kept. Erasure: an event naming a tombstoned person (DEL-2)
+is stored like any other, then that person is deleted from the terminal again.
 """
 
 from __future__ import annotations
@@ -16,16 +19,17 @@ import dataclasses
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
+from edge_agent.clock import DeviceClock, utcnow
 from edge_agent.device_health import DeviceHealth
 from edge_agent.drivers.isapi.client import DeviceAuthError, DeviceError, IsapiClient
 from edge_agent.drivers.isapi.config import IsapiFaceConfig
 from edge_agent.drivers.isapi.mapping import is_punch, to_device_record
-from edge_agent.records import EventSink
+from edge_agent.records import DeviceRecord, EventSink
 from firmware_protocols.errors import NEED_DATA
 from firmware_protocols.isapi import AlertStreamDecoder
-from firmware_protocols.isapi.acs_event import MAX_RESULTS_CAP
+from firmware_protocols.isapi.acs_event import MAX_RESULTS_CAP, parse_time
 from firmware_protocols.isapi.messages import (
     AcsEventCond,
     AcsEventRecord,
@@ -33,6 +37,7 @@ from firmware_protocols.isapi.messages import (
     PictureDropped,
     SearchStatus,
     StreamMessage,
+    UserInfo,
     UserSearchCond,
 )
 
@@ -47,6 +52,8 @@ class IsapiMetrics:
     stream_reconnects: int = 0
     events_ignored: int = 0
     parts_skipped: int = 0
+    clock_suspect: int = 0
+    tombstone_deletes: int = 0
 
 
 class _Backoff:
@@ -63,10 +70,19 @@ class _Backoff:
 
 
 class IsapiFaceDriver:
-    def __init__(self, config: IsapiFaceConfig, sink: EventSink, health: DeviceHealth) -> None:
+    def __init__(
+        self,
+        config: IsapiFaceConfig,
+        sink: EventSink,
+        health: DeviceHealth,
+        *,
+        tombstones: Container[str] = frozenset(),
+    ) -> None:
         self.config = config
         self._sink = sink
         self._health = health
+        self._tombstones = tombstones
+        self._clock = DeviceClock()
         self._serial = ""
         self._last_serial: int | None = None
         self._backoff = _Backoff(config.backoff_initial_s, config.backoff_max_s)
@@ -108,19 +124,45 @@ class IsapiFaceDriver:
                 search_id=search_id, position=position, max_results=MAX_RESULTS_CAP, begin_serial_no=begin
             )
             page = await client.search_events(cond)
-            await self._accept(page.records)
+            await self._accept(client, page.records)
             position += len(page.records)
             if page.status is not SearchStatus.MORE or not page.records:
                 return
 
-    async def _accept(self, records: Sequence[AcsEventRecord]) -> None:
+    async def _accept(self, client: IsapiClient, records: Sequence[AcsEventRecord]) -> None:
         fresh = [r for r in records if self._last_serial is None or r.serial_no > self._last_serial]
-        punches = [to_device_record(self.config.name, self._serial, r) for r in fresh if is_punch(r)]
+        punches = [self._punch(r) for r in fresh if is_punch(r)]
         self.metrics.events_ignored += len(fresh) - len(punches)
         if punches:
             await self._sink.accept(punches)
         if fresh:
             self._last_serial = max(r.serial_no for r in fresh)
+        await self._erase_tombstoned(client, fresh)
+
+    def _punch(self, record: AcsEventRecord) -> DeviceRecord:
+        """The punch, ``clock_suspect`` when its time is implausible (judged in serialNo order)."""
+        issue = self._clock.judge(parse_time(record.time), now=utcnow())
+        if issue is not None:
+            self.metrics.clock_suspect += 1
+            log.debug("device %s: event time %s is suspect (%s)", self.config.name, record.time, issue)
+        return to_device_record(self.config.name, self._serial, record, clock_suspect=issue is not None)
+
+    async def _erase_tombstoned(self, client: IsapiClient, records: Sequence[AcsEventRecord]) -> None:
+        """DEL-2: people erased on the cloud's order who show up in events are deleted again."""
+        pins = sorted({r.employee_id for r in records if r.employee_id and r.employee_id in self._tombstones})
+        if not pins:
+            return
+        try:
+            still_there = await _erase(client, tuple(pins))
+        except DeviceAuthError:
+            raise
+        except DeviceError as exc:  # the events are stored; the next event of that person retries
+            self._health.count_error(self.config.name, f"tombstone delete: {exc}")
+            return
+        self.metrics.tombstone_deletes += len(pins)
+        log.info("device %s: erased PIN(s) %s reappeared; deleted again", self.config.name, ", ".join(pins))
+        if still_there:
+            log.warning("device %s: PIN(s) %s still present after delete", self.config.name, still_there)
 
     # -- stream -----------------------------------------------------------------------------------
     async def _follow_stream(self, client: IsapiClient) -> None:
@@ -146,7 +188,7 @@ class IsapiFaceDriver:
     async def _on_stream_message(self, client: IsapiClient, message: StreamMessage) -> None:
         if isinstance(message, AcsEventRecord):
             gap = self._last_serial is not None and message.serial_no > self._last_serial + 1
-            await (self._pull(client) if gap else self._accept([message]))
+            await (self._pull(client) if gap else self._accept(client, [message]))
         elif isinstance(message, PictureDropped):
             self.metrics.pictures_dropped += 1
             log.debug("device %s: dropped a %d-byte picture unread", self.config.name, message.size)
@@ -154,15 +196,46 @@ class IsapiFaceDriver:
             self.metrics.parts_skipped += 1
             self._health.count_error(self.config.name, f"alertStream: {message.reason}")
 
-    # -- erasure ----------------------------------------------------------------------------------
+    # -- users (cloud commands) ---------------------------------------------------------------------
+    async def upsert_user(self, pin: str, name: str) -> bool:
+        """Record person ``pin`` named ``name``; True once a search finds them with that name."""
+        try:
+            async with IsapiClient(self.config) as client:
+                try:
+                    await client.add_user(UserInfo(employee_no=pin, name=name))
+                except DeviceAuthError:
+                    raise
+                except DeviceError as exc:  # e.g. already enrolled: the search below decides
+                    log.info("device %s: user record refused (%s); reading back", self.config.name, exc)
+                found = await _find_users(client, (pin,))
+        except DeviceError as exc:
+            log.warning("device %s: recording a user failed: %s", self.config.name, exc)
+            return False
+        return any(user.employee_no == pin and user.name == name for user in found)
+
     async def delete_user(self, pin: str) -> bool:
         """Remove person ``pin`` from the terminal; True once a search no longer finds them (DEL-1)."""
         try:
             async with IsapiClient(self.config) as client:
-                await client.delete_users((pin,))
-                cond = UserSearchCond(search_id=uuid.uuid4().hex, employee_nos=(pin,))
-                page = await client.search_users(cond)
+                still_there = await _erase(client, (pin,))
         except DeviceError as exc:
             log.warning("device %s: deleting a user failed: %s", self.config.name, exc)
             return False
-        return not any(user.employee_no == pin for user in page.users)
+        return not still_there
+
+
+async def _find_users(client: IsapiClient, pins: tuple[str, ...]) -> tuple[UserInfo, ...]:
+    """The terminal's records of ``pins`` (one search page: at most a few people are asked for)."""
+    cond = UserSearchCond(search_id=uuid.uuid4().hex, max_results=len(pins), employee_nos=pins)
+    page = await client.search_users(cond)
+    return tuple(user for user in page.users if user.employee_no in pins)
+
+
+async def _erase(client: IsapiClient, pins: tuple[str, ...]) -> list[str]:
+    """Delete ``pins`` and search them back, a search page at a time; the ones still enrolled."""
+    still_there: set[str] = set()
+    for start in range(0, len(pins), MAX_RESULTS_CAP):
+        chunk = pins[start : start + MAX_RESULTS_CAP]
+        await client.delete_users(chunk)
+        still_there |= {user.employee_no for user in await _find_users(client, chunk)}
+    return sorted(still_there)

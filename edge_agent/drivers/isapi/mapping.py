@@ -42,7 +42,9 @@ def dedup_key(device_serial: str, record: AcsEventRecord) -> str:
     return f"{device_serial}|{record.serial_no}"
 
 
-def to_device_record(device: str, device_serial: str, record: AcsEventRecord) -> DeviceRecord:
+def to_device_record(
+    device: str, device_serial: str, record: AcsEventRecord, *, clock_suspect: bool = False
+) -> DeviceRecord:
     """One punch event → the outbox's record (no name, no picture: only the person id)."""
     key = dedup_key(device_serial, record)
     punch = Punch(
@@ -54,6 +56,7 @@ def to_device_record(device: str, device_serial: str, record: AcsEventRecord) ->
         state_code=record.attendance_status or "",
         dedup_key=key,
         similarity=None,
+        clock_suspect=clock_suspect,
     )
     return DeviceRecord(
         kind=EventKind.PUNCH,

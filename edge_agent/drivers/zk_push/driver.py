@@ -7,7 +7,9 @@ Rules:
 - photos and templates are never requested (TransFlag, PRIVACY.md BIO-2) and, if sent anyway, dropped
   and counted in ``metrics`` (BIO-1); users reported in OPERLOG are counted, and one whose PIN is in
   ``tombstones`` is deleted again (DEL-2);
-- a terminal is up while it polls; down after 3 × Delay of silence.
+- a terminal is up while it polls; down after 3 × Delay of silence;
+- each terminal's punch times are judged in upload order by its own ``DeviceClock``: an implausible
+  one (a clock a day ahead, an RTC reset, a jump back) is kept, flagged ``clock_suspect``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import zoneinfo
 from collections.abc import Container
 from typing import Final
 
+from edge_agent.clock import DeviceClock
 from edge_agent.device_health import DeviceHealth
 from edge_agent.drivers.zk_push.config import ZkPushConfig
 from edge_agent.drivers.zk_push.punches import fits_contract, punch_record, result_record
@@ -58,6 +61,7 @@ class ZkPushDriver:
         self._terminals = {
             sn: TerminalState(sn=sn, device=config.device_name(sn)) for sn in config.allowed_serials
         }
+        self._clocks = {sn: DeviceClock() for sn in config.allowed_serials}
         self._bound: asyncio.Future[int] | None = None
         for terminal in self._terminals.values():
             health.register(terminal.device)
@@ -164,7 +168,9 @@ class ZkPushDriver:
         now = dt.datetime.now(dt.UTC)
         usable = [r for r in upload.records if fits_contract(r)]
         self.metrics["malformed_punch_lines"] += upload.malformed + len(upload.records) - len(usable)
-        records = [punch_record(terminal.device, terminal.sn, r, self._zone, now) for r in usable]
+        clock = self._clocks[terminal.sn]
+        records = [punch_record(terminal.device, terminal.sn, r, self._zone, now, clock) for r in usable]
+        self.metrics["clock_suspect_punches"] += sum(bool(r.data["clock_suspect"]) for r in records)
         if not await self._accept(terminal, records):
             return Response(status=503, body=b"ERROR", content_type=TEXT)
         self.metrics["punch_lines"] += len(records)

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from typing import Final
 
+from edge_agent.clock import DeviceClock
 from edge_agent.records import DeviceRecord
 from firmware_protocols import zk_push
 from firmware_protocols.sync import (
@@ -34,10 +35,17 @@ def punch_dedup_key(sn: str, record: zk_push.AttRecord) -> str:
 
 
 def punch_record(
-    device: str, sn: str, record: zk_push.AttRecord, zone: zoneinfo.ZoneInfo, received_at: dt.datetime
+    device: str,
+    sn: str,
+    record: zk_push.AttRecord,
+    zone: zoneinfo.ZoneInfo,
+    received_at: dt.datetime,
+    clock: DeviceClock,
 ) -> DeviceRecord:
-    """A PUNCH record; a time that cannot be read keeps the punch, flagged ``clock_suspect``."""
+    """A PUNCH record; a time that cannot be read or that ``clock`` finds implausible keeps the
+    punch, flagged ``clock_suspect`` (feed one terminal's records to its ``clock`` in upload order)."""
     occurred_at = local_to_utc(record.time, zone)
+    suspect = occurred_at is None or clock.judge(occurred_at, now=received_at) is not None
     key = punch_dedup_key(sn, record)
     punch = Punch(
         pin=record.pin,
@@ -46,7 +54,7 @@ def punch_record(
         state=ZK_PUNCH_STATES.get(_code(record.status), PunchState.UNDEFINED),
         state_code=record.status,
         dedup_key=key,
-        clock_suspect=occurred_at is None,
+        clock_suspect=suspect,
     )
     return DeviceRecord(
         kind=EventKind.PUNCH,
