@@ -63,6 +63,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/authority-limits/{limit_id}"): Case("DELETE", "/api/v1/authority-limits/{limit}"),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case("DELETE", "/api/v1/tokens/{token}"),
+    ("GET", "/api/v1/ranking-snapshots/{snapshot_id}"): Case("GET", "/api/v1/ranking-snapshots/{snapshot}"),
     ("POST", "/api/v1/sites/{site_id}/enrolment-tokens"): Case(
         "POST", "/api/v1/sites/{site}/enrolment-tokens", {}
     ),
@@ -92,6 +93,11 @@ BODY_CASES = [
     ),
     Case("POST", "/api/v1/tokens", {"role": "viewer", "member_id": "{member}"}),
     Case("GET", "/api/v1/rankings?point_type=A&department_id={department}"),
+    Case(
+        "POST",
+        "/api/v1/ranking-snapshots",
+        {"point_type": "A", "key": "2020-01", "department_id": "{department}"},
+    ),
 ]
 
 
@@ -155,6 +161,7 @@ async def their_objects(
     )
     assert pending.json()["status"] == "pending"
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
+    snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -166,6 +173,7 @@ async def their_objects(
         "appeal": appeal,
         "limit": limit,
         "token": token,
+        "snapshot": snapshot,
     }
 
 
@@ -193,6 +201,7 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/appeals",
         "/api/v1/authority-limits",
         "/api/v1/tokens",
+        "/api/v1/ranking-snapshots",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

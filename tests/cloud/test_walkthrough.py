@@ -321,7 +321,7 @@ async def test_every_documented_call_works(
             request = {"json": substitute(step.body, saved)} if step.body is not None else {}
         response = await client.request(step.method, path, headers=headers, **request)
         assert response.status_code == step.expect, (step.title, response.text)
-        answer = response.json() if "json" in response.headers.get("content-type", "") else response.text
+        answer: Any = response.json() if "json" in response.headers.get("content-type", "") else response.text
         for name, jq_path in step.save.items():
             saved[name] = jq(answer, jq_path)
         for jq_path, expected in step.check.items():

@@ -176,3 +176,25 @@ async def test_rankings_by_department_period_and_black_list(app: FastAPI, client
     assert [r["points"] for r in week.json()["rows"]] == [9, 5, 3, 3]
     day = await client.get("/api/v1/rankings?point_type=A&period=day&key=2026-11-06", headers=admin)
     assert day.json()["rows"] == []
+
+
+async def test_snapshots_freeze_a_closed_period(app: FastAPI, client: httpx.AsyncClient) -> None:
+    t = await make_tenant(app, "Acme")
+    admin = auth(t.token)
+    alice, bob = await members(client, admin, "Alice", "Bob")
+    await event(client, admin, "a", [alice], 5)
+    await event(client, admin, "b", [bob], 3)
+    freeze = {"point_type": "A", "period": "month", "key": "2026-11"}
+    snapshot = await client.post("/api/v1/ranking-snapshots", json=freeze, headers=admin)
+    assert snapshot.status_code == 201, snapshot.text
+    frozen = [(r["rank"], r["display_name"], r["points"]) for r in snapshot.json()["rows"]]
+    assert frozen == [(1, "Alice", 5), (2, "Bob", 3)]
+    await event(client, admin, "late", [bob], 4)  # a backdated entry after the close
+    assert await ranking(client, admin) == [(1, "Bob", 7), (2, "Alice", 5)]
+    again = await client.get(f"/api/v1/ranking-snapshots/{snapshot.json()['id']}", headers=admin)
+    assert [(r["rank"], r["display_name"]) for r in again.json()["rows"]] == [(1, "Alice"), (2, "Bob")]
+    assert_problem(await client.post("/api/v1/ranking-snapshots", json=freeze, headers=admin), 409, "already")
+    current = freeze | {"period": "all", "key": "all"}
+    assert_problem(
+        await client.post("/api/v1/ranking-snapshots", json=current, headers=admin), 409, "not ended"
+    )

@@ -155,7 +155,7 @@ async def test_user_upsert_writes_a_gbk_name_and_lifts_the_tombstone(tmp_path: P
     async with site(tmp_path, encoding="gbk") as s:
         await s.command("user_delete", pin="88")
         result, devices = await s.command("user_upsert", pin="88", name="张三丰", card=123456, privilege=14)
-        assert devices == {DEVICE: "verified", FACE: "unsupported"}
+        assert devices == {DEVICE: "verified", FACE: "verified"}
         assert result.ok
         user = on_sim(s.zk, lambda: s.zk.terminal.model.user("88"))
         assert user is not None

@@ -6,16 +6,19 @@ standard competition ranks over the whole scope (1, 2, 2, 4), ties listed by dis
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from cloud.api.deps import QueryId, SessionDep, Viewer
-from cloud.api.lookups import owned, point_type_by_code
+from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
+from cloud.api.lookups import owned, page_of, point_type_by_code
 from cloud.api.problems import problem
-from cloud.api.schemas import RankingOut, RankingRowOut
-from cloud.db.models import Department, Organisation
-from cloud.domain import ranking
+from cloud.api.schemas import Id, Out, RankingOut, RankingRowOut, Text
+from cloud.db.models import Department, Organisation, RankingSnapshot
+from cloud.domain import audit_log, ranking, snapshots
 from cloud.domain.departments import subtree
 from cloud.domain.periods import PeriodKind, is_valid_key, period_key, today
 
@@ -63,4 +66,78 @@ async def get_ranking(
         order=ranking.Order(order).value,
         department_id=department_id,
         rows=[RankingRowOut.model_validate(r, from_attributes=True) for r in rows],
+    )
+
+
+class SnapshotIn(BaseModel):
+    point_type: Text
+    period: PeriodKind = PeriodKind.MONTH
+    key: str = Field(examples=["2026-10"])
+    department_id: Id | None = None
+
+
+class SnapshotOut(Out):
+    id: int
+    point_type_id: int
+    period_kind: str
+    period_key: str
+    department_id: int | None
+    rows: list[RankingRowOut]
+    frozen_at: dt.datetime
+
+
+@router.post("/ranking-snapshots", status_code=201)
+async def freeze_ranking(body: SnapshotIn, session: SessionDep, principal: OrgAdmin) -> SnapshotOut:
+    """Freeze a closed period's ranking as published (reproducible whatever arrives later)."""
+    kind = PeriodKind(body.period)
+    if not is_valid_key(kind, body.key):
+        raise problem(422, f"key {body.key!r} is not a valid {kind.value} key ({KEY_FORMATS})")
+    pt = await point_type_by_code(session, body.point_type, principal.org_id)
+    departments = None
+    if body.department_id is not None:
+        await owned(session, Department, body.department_id, principal.org_id, "department")
+        departments = await subtree(session, principal.org_id, body.department_id)
+    scope = ranking.Scope(
+        org_id=principal.org_id,
+        point_type_id=pt.id,
+        period_kind=kind.value,
+        period_key=body.key,
+        department_ids=departments,
+    )
+    org = await session.get_one(Organisation, principal.org_id)
+    try:
+        snapshot = await snapshots.freeze(
+            session, scope, org.time_zone, body.department_id, principal.token_id
+        )
+    except snapshots.SnapshotError as exc:
+        raise problem(409, str(exc)) from None
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "ranking.freeze",
+        f"ranking_snapshot:{snapshot.id}",
+        body.model_dump(mode="json"),
+    )
+    await session.commit()
+    return SnapshotOut.model_validate(snapshot)
+
+
+@router.get("/ranking-snapshots")
+async def list_snapshots(
+    session: SessionDep, principal: Viewer, page: PageDep, period: PeriodKind | None = None
+) -> list[SnapshotOut]:
+    """Frozen rankings, newest first."""
+    query = select(RankingSnapshot).where(RankingSnapshot.org_id == principal.org_id)
+    if period is not None:
+        query = query.where(RankingSnapshot.period_kind == period.value)
+    rows = await page_of(session, query.order_by(RankingSnapshot.id.desc()), page)
+    return [SnapshotOut.model_validate(s) for s in rows]
+
+
+@router.get("/ranking-snapshots/{snapshot_id}")
+async def get_snapshot(snapshot_id: PathId, session: SessionDep, principal: Viewer) -> SnapshotOut:
+    """One frozen ranking."""
+    return SnapshotOut.model_validate(
+        await owned(session, RankingSnapshot, snapshot_id, principal.org_id, "ranking snapshot")
     )

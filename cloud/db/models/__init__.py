@@ -10,7 +10,15 @@ from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
-from cloud.db.models.points import Balance, EntrySource, EntryStatus, LedgerEntry, PointRule, PointType
+from cloud.db.models.points import (
+    Balance,
+    EntrySource,
+    EntryStatus,
+    LedgerEntry,
+    PointRule,
+    PointType,
+    RankingSnapshot,
+)
 from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
 from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
@@ -43,6 +51,7 @@ __all__ = [
     "PointRule",
     "PointType",
     "Quarantine",
+    "RankingSnapshot",
     "Role",
     "Site",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -101,3 +102,22 @@ class Balance(Base):
     period_kind: Mapped[str] = mapped_column(String(8))
     period_key: Mapped[str] = mapped_column(String(16))
     points: Mapped[int] = mapped_column(default=0)
+
+
+class RankingSnapshot(Base):
+    """A closed period's ranking, frozen: published rankings stay reproducible after late entries."""
+
+    __tablename__ = "ranking_snapshot"
+    __table_args__ = (
+        Index("ix_ranking_snapshot_period", "org_id", "point_type_id", "period_kind", "period_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    point_type_id: Mapped[int] = mapped_column(ForeignKey("point_type.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period_key: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    frozen_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    frozen_by_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))

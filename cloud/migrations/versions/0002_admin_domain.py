@@ -224,9 +224,47 @@ def upgrade() -> None:
             sa.Column("issues_tickets", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
+    op.create_table(
+        "ranking_snapshot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("point_type_id", sa.Integer(), nullable=False),
+        sa.Column("period_kind", sa.String(length=8), nullable=False),
+        sa.Column("period_key", sa.String(length=16), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("frozen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("frozen_by_token_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name=op.f("fk_ranking_snapshot_department_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["frozen_by_token_id"],
+            ["api_token.id"],
+            name=op.f("fk_ranking_snapshot_frozen_by_token_id_api_token"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisation.id"], name=op.f("fk_ranking_snapshot_org_id_organisation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["point_type_id"], ["point_type.id"], name=op.f("fk_ranking_snapshot_point_type_id_point_type")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ranking_snapshot")),
+    )
+    with op.batch_alter_table("ranking_snapshot", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ranking_snapshot_period",
+            ["org_id", "point_type_id", "period_kind", "period_key"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
     """Remove them again."""
+    with op.batch_alter_table("ranking_snapshot", schema=None) as batch_op:
+        batch_op.drop_index("ix_ranking_snapshot_period")
+
+    op.drop_table("ranking_snapshot")
     with op.batch_alter_table("point_rule", schema=None) as batch_op:
         batch_op.drop_column("issues_tickets")
         batch_op.drop_column("needs_review")
