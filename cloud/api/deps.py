@@ -76,6 +76,7 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Manager = Annotated[Principal, Depends(require(Role.MANAGER))]
 OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
+PlatformAdmin = Annotated[Principal, Depends(require(Role.PLATFORM_ADMIN))]
 
 
 def get_publisher(request: Request) -> DisplayPublisher | None:

@@ -197,10 +197,17 @@ class DisplayOut(Out):
     audience: str
 
 
+class LateBand(BaseModel):
+    after_minutes: int = Field(ge=0, le=24 * 60)
+    rule_id: Id
+
+
 class AttendanceRuleIn(BaseModel):
     shift_start: dt.time
     on_time_rule_id: Id
     late_rule_id: Id
+    late_bands: list[LateBand] = Field(default_factory=list, max_length=20)
+    absence_rule_id: Id | None = None
 
 
 class AttendanceRuleOut(Out):
@@ -208,6 +215,8 @@ class AttendanceRuleOut(Out):
     shift_start: dt.time
     on_time_rule_id: int
     late_rule_id: int
+    late_bands: list[LateBand]
+    absence_rule_id: int | None
 
 
 class PunchOut(Out):

@@ -40,7 +40,7 @@ async def submit_event(
     sub = await _submission(session, principal, body, key)
     earlier = await _event_by_key(session, principal.org_id, key)
     if earlier is not None:
-        return _replay(session, earlier, sub), False
+        return await _replay(session, earlier, sub), False
     event = await workflow_call(workflow.submit(session, sub, principal.person()))
     detail = {"points": sub.points, "member_ids": list(sub.member_ids), "status": event.status}
     await audit_log.record(
@@ -53,7 +53,7 @@ async def submit_event(
         winner = await _event_by_key(session, principal.org_id, key)
         if winner is None:
             raise problem(409, "the Idempotency-Key is in use by a request still in progress") from None
-        return _replay(session, winner, sub), False
+        return await _replay(session, winner, sub), False
     if publisher is not None and event.status == EntryStatus.APPROVED:
         publisher.changed(principal.org_id)
     return event, True
@@ -90,12 +90,14 @@ async def _event_by_key(session: AsyncSession, org_id: int, key: str) -> LedgerE
     return (await session.execute(query)).scalar_one_or_none()
 
 
-def _replay(session: AsyncSession, earlier: LedgerEvent, sub: workflow.Submission) -> LedgerEvent:
+async def _replay(session: AsyncSession, earlier: LedgerEvent, sub: workflow.Submission) -> LedgerEvent:
     rule_id = None if sub.rule is None else sub.rule.id
-    same = (earlier.point_type_id, earlier.points, earlier.rule_id) == (
+    members = {e.member_id for e in await workflow.entries_of(session, earlier)}
+    same = (earlier.point_type_id, earlier.points, earlier.rule_id, members) == (
         sub.point_type_id,
         sub.points,
         rule_id,
+        set(sub.member_ids),
     )
     if not same:
         raise problem(409, "this Idempotency-Key was already used for a different entry")

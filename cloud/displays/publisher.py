@@ -5,6 +5,9 @@ Rule: a commit that moved an organisation's balances calls ``changed(org)``; aft
 (a burst of punches costs one publication). ``attach`` (each new broker connection) republishes
 every agent, so a new or restarted broker holds the retained content again. Content is built and
 its version committed before publishing; a failed publish stays pending for the next connection.
+
+Commands ride along: every wake-up (``commands_queued`` or any change) publishes the commands not
+yet delivered and not expired (QoS 1, not retained) and then marks them delivered.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import aiomqtt
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
 from cloud.displays.projection import agent_content
+from cloud.domain import commands
 from firmware_protocols import sync
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ class DisplayPublisher:
         self._pending_all = False
         self._wake = asyncio.Event()
         self.published = 0  # count of display messages handed to the broker (for tests and metrics)
+        self.commands_sent = 0
 
     def attach(self, client: aiomqtt.Client) -> None:
         """Publish through ``client`` from now on, starting with every agent's content."""
@@ -50,6 +56,10 @@ class DisplayPublisher:
     def changed(self, org_id: int) -> None:
         """Balances or displays of ``org_id`` changed: republish its agents soon."""
         self._pending_orgs.add(org_id)
+        self._wake.set()
+
+    def commands_queued(self) -> None:
+        """New commands wait for delivery: publish them soon."""
         self._wake.set()
 
     def refresh_all(self) -> None:
@@ -69,13 +79,24 @@ class DisplayPublisher:
             orgs, everything = self._pending_orgs, self._pending_all
             self._pending_orgs, self._pending_all = set(), False
             try:
-                await self._publish(client, orgs, everything)
+                await self._publish_commands(client)
+                if orgs or everything:
+                    await self._publish(client, orgs, everything)
             except (aiomqtt.MqttError, SQLAlchemyError) as exc:
                 log.warning("display publication failed, will retry: %s", exc)
                 self._pending_orgs |= orgs
                 self._pending_all |= everything
                 await asyncio.sleep(RETRY_AFTER_DB_ERROR_S)
                 self._wake.set()
+
+    async def _publish_commands(self, client: aiomqtt.Client) -> None:
+        async with self._sessions() as session:
+            for agent_id, command in await commands.deliverable(session):
+                payload = sync.encode(commands.message(command))
+                await client.publish(sync.topic(agent_id, sync.Channel.COMMAND), payload, qos=1)
+                command.delivered_at = utc_now()
+                await session.commit()  # per command: one that was published is never sent again
+                self.commands_sent += 1
 
     async def _publish(self, client: aiomqtt.Client, orgs: set[int], everything: bool) -> None:
         query = select(Agent).order_by(Agent.id)

@@ -43,11 +43,11 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
     if rule is None:
         return None
     local = punch.occurred_at.astimezone(ZoneInfo(time_zone))
-    rule_id = rule.on_time_rule_id if local.time() <= rule.shift_start else rule.late_rule_id
-    day_key = f"attendance:{punch.member_id}:{local.date().isoformat()}"
-    decided = await _day_decision(session, punch.org_id, day_key)
+    rule_id = rule_for_arrival(rule, local)
+    key = day_key(punch.member_id, local.date())
+    decided = await _day_decision(session, punch.org_id, key)
     if decided is None:
-        return await _record(session, punch, rule_id, local.date(), day_key)
+        return await _record(session, punch, rule_id, local.date(), key)
     entry, decider = decided
     if decider is None or punch.occurred_at >= decider.occurred_at or entry.rule_id == rule_id:
         return None
@@ -55,7 +55,29 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
     await ledger.revoke(
         session, entry, idempotency_key=f"revoke:{entry.idempotency_key}", reason="earlier check-in"
     )
-    return await _record(session, punch, rule_id, local.date(), f"{day_key}:{punch.event_id}")
+    return await _record(session, punch, rule_id, local.date(), f"{key}:{punch.event_id}")
+
+
+def rule_for_arrival(rule: AttendanceRule, local: dt.datetime) -> int:
+    """On time at or before the shift start; otherwise the late band for the minutes late."""
+    start = dt.datetime.combine(local.date(), rule.shift_start, local.tzinfo)
+    if local <= start:
+        return rule.on_time_rule_id
+    minutes_late = (local - start).total_seconds() / 60
+    bands = sorted(
+        (b for b in rule.late_bands if minutes_late > b["after_minutes"]), key=lambda b: b["after_minutes"]
+    )
+    return bands[-1]["rule_id"] if bands else rule.late_rule_id
+
+
+def day_key(member_id: int, day: dt.date) -> str:
+    """The idempotency key of a member's attendance entry for a day."""
+    return f"attendance:{member_id}:{day.isoformat()}"
+
+
+def absence_key(member_id: int, day: dt.date) -> str:
+    """The idempotency key of a member's absence entry for a day."""
+    return f"absent:{member_id}:{day.isoformat()}"
 
 
 async def _day_decision(

@@ -76,6 +76,18 @@ async def test_sensitive_fields_are_encrypted_and_reads_audited(
     assert (read["phone"], read["id_number"]) == ("+8613800138000", "110101200501011234")
     actions = [e["action"] for e in (await client.get("/api/v1/audit", headers=h)).json()]
     assert actions[:2] == ["member.sensitive.read", "member.sensitive.write"]
+    await client.post(
+        f"/api/v1/members/{member}/consents",
+        json={"kind": "biometric", "granted": True, "notice_version": "1"},
+        headers=h,
+    )
+    export = (await client.get(f"/api/v1/members/{member}/export", headers=h)).json()  # DSR-1
+    assert export["profile"]["display_name"] == "Alice"
+    assert export["sensitive"]["phone"] == "+8613800138000"
+    assert [c["kind"] for c in export["consents"]] == ["biometric"]
+    assert set(export) == {"profile", "sensitive", "consents", "ledger", "appeals", "punches", "corrections"}
+    latest = (await client.get("/api/v1/audit?limit=1", headers=h)).json()[0]
+    assert latest["action"] == "member.subject_export"
 
 
 async def test_consents_erasure_and_audit_chain(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -143,3 +155,31 @@ async def test_cli_audit_verify_detects_tampering(
     await engine.dispose()
     assert await cli._run_once(CloudSettings(), cli._parser().parse_args(["audit", "verify"])) == 1
     assert "#2 edited" in capsys.readouterr().out
+
+
+async def test_tokens_issue_revoke_and_platform_orgs(app: FastAPI, client: httpx.AsyncClient) -> None:
+    t = await make_tenant(app, "Acme")
+    h = auth(t.token)
+    issued = await client.post("/api/v1/tokens", json={"role": "viewer", "label": "wall"}, headers=h)
+    assert issued.status_code == 201
+    viewer = auth(issued.json()["token"])
+    assert (await client.get("/api/v1/org", headers=viewer)).status_code == 200
+    listed = (await client.get("/api/v1/tokens", headers=h)).json()
+    assert all("token" not in row and "token_hash" not in row for row in listed)  # secrets never listed
+    assert_problem(
+        await client.post("/api/v1/tokens", json={"role": "platform_admin"}, headers=h), 403, "cannot"
+    )
+    assert (await client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers=h)).status_code == 204
+    assert_problem(await client.get("/api/v1/org", headers=viewer), 401, "revoked")
+    new_org = {"name": "Sunny School", "kind": "school"}
+    assert_problem(await client.post("/api/v1/orgs", json=new_org, headers=h), 403, "platform_admin")
+    async with app.state.sessions() as session:
+        from cloud.db.models import Role
+        from cloud.domain.orgs import issue_token
+
+        platform = auth(await issue_token(session, t.org_id, Role.PLATFORM_ADMIN))
+        await session.commit()
+    created = await client.post("/api/v1/orgs", json=new_org, headers=platform)
+    assert created.status_code == 201, created.text
+    school = auth(created.json()["org_admin_token"])
+    assert (await client.get("/api/v1/org", headers=school)).json()["name"] == "Sunny School"

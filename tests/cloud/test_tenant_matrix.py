@@ -31,6 +31,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/v1/members/{member_id}/erase"): Case("POST", "/api/v1/members/{member}/erase"),
     ("GET", "/api/v1/members/{member_id}/sensitive"): Case("GET", "/api/v1/members/{member}/sensitive"),
+    ("GET", "/api/v1/members/{member_id}/export"): Case("GET", "/api/v1/members/{member}/export"),
     ("PUT", "/api/v1/members/{member_id}/sensitive"): Case(
         "PUT", "/api/v1/members/{member}/sensitive", {"phone": "13800138000"}
     ),
@@ -64,6 +65,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/authority-limits/{limit_id}"): Case("DELETE", "/api/v1/authority-limits/{limit}"),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case("DELETE", "/api/v1/tokens/{token}"),
     ("GET", "/api/v1/ranking-snapshots/{snapshot_id}"): Case("GET", "/api/v1/ranking-snapshots/{snapshot}"),
+    ("POST", "/api/v1/agents/{agent_id}/commands"): Case(
+        "POST", "/api/v1/agents/{agent}/commands", {"type": "sync_time"}
+    ),
+    ("GET", "/api/v1/agents/{agent_id}/commands"): Case("GET", "/api/v1/agents/{agent}/commands"),
+    ("GET", "/api/v1/agents/{agent_id}/commands/{cmd_id}"): Case(
+        "GET", "/api/v1/agents/{agent}/commands/{command}"
+    ),
     ("POST", "/api/v1/sites/{site_id}/enrolment-tokens"): Case(
         "POST", "/api/v1/sites/{site}/enrolment-tokens", {}
     ),
@@ -93,6 +101,21 @@ BODY_CASES = [
     ),
     Case("POST", "/api/v1/tokens", {"role": "viewer", "member_id": "{member}"}),
     Case("GET", "/api/v1/rankings?point_type=A&department_id={department}"),
+    Case(
+        "POST",
+        "/api/v1/attendance/corrections",
+        {"member_id": "{member}", "day": "2026-11-02", "reason": "x"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/attendance-rules",
+        {
+            "shift_start": "09:00",
+            "on_time_rule_id": "{rule}",
+            "late_rule_id": "{rule}",
+            "absence_rule_id": "{rule}",
+        },
+    ),
     Case(
         "POST",
         "/api/v1/ranking-snapshots",
@@ -161,6 +184,7 @@ async def their_objects(
     )
     assert pending.json()["status"] == "pending"
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
+    command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
     return {
         "site": site,
@@ -174,6 +198,7 @@ async def their_objects(
         "limit": limit,
         "token": token,
         "snapshot": snapshot,
+        "command": command,
     }
 
 
@@ -202,6 +227,8 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/authority-limits",
         "/api/v1/tokens",
         "/api/v1/ranking-snapshots",
+        "/api/v1/attendance/corrections",
+        "/api/v1/agents/their-agent/commands",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

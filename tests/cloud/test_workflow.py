@@ -147,6 +147,7 @@ async def test_event_idempotency(app: FastAPI, client: httpx.AsyncClient) -> Non
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert_problem(await event(client, admin, "k", [alice, bob], 3), 409, "different")
+    assert_problem(await event(client, admin, "k", [alice], 2), 409, "different")
     assert await ranking(client, admin) == [(1, "Alice", 2), (1, "Bob", 2)]
 
 
@@ -184,7 +185,7 @@ async def test_snapshots_freeze_a_closed_period(app: FastAPI, client: httpx.Asyn
     alice, bob = await members(client, admin, "Alice", "Bob")
     await event(client, admin, "a", [alice], 5)
     await event(client, admin, "b", [bob], 3)
-    freeze = {"point_type": "A", "period": "month", "key": "2026-11"}
+    freeze = {"point_type": "A", "period": "week", "key": "2026-W45"}  # 2 to 8 November 2026: closed
     snapshot = await client.post("/api/v1/ranking-snapshots", json=freeze, headers=admin)
     assert snapshot.status_code == 201, snapshot.text
     frozen = [(r["rank"], r["display_name"], r["points"]) for r in snapshot.json()["rows"]]

@@ -15,6 +15,7 @@ from cloud.api.routes import (
     points,
     rankings,
     sites,
+    subject_access,
     workflow,
 )
 
@@ -25,6 +26,7 @@ for _module in (
     agents,
     departments,
     members,
+    subject_access,
     points,
     ledger,
     rankings,

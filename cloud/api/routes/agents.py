@@ -1,16 +1,23 @@
-"""Site agents: register by identity, list, get with the last status."""
+"""Site agents: register by identity, list, get with the last status; commands and their results."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy import select
+import datetime as dt
+from typing import Any
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.api.deps import OrgAdmin, PageDep, PublisherDep, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
-from cloud.api.problems import problem
+from cloud.api.problems import not_found, problem
 from cloud.api.schemas import AgentIn, AgentOut
-from cloud.db.models import Agent, Site
-from cloud.domain import audit_log
+from cloud.db.base import utc_now
+from cloud.db.models import Agent, AgentCommand, Site
+from cloud.domain import audit_log, commands
+from firmware_protocols import sync
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 
@@ -48,3 +55,83 @@ async def list_agents(session: SessionDep, principal: Viewer, page: PageDep) -> 
 async def get_agent(agent_id: str, session: SessionDep, principal: Viewer) -> AgentOut:
     """One agent with its last reported status."""
     return AgentOut.model_validate(await agent_by_id(session, agent_id, principal.org_id))
+
+
+class CommandIn(BaseModel):
+    """A command for the agent (it knows ``user_upsert``, ``user_delete``, ``sync_time``)."""
+
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["sync_time"])
+    args: dict[str, Any] = Field(default_factory=dict, examples=[{}])
+    ttl_s: int = Field(default=3600, ge=10, le=7 * 24 * 3600, description="seconds until it expires")
+
+
+class CommandOut(BaseModel):
+    cmd_id: str
+    type: str
+    args: dict[str, Any]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    delivered_at: dt.datetime | None
+    status: commands.CommandStatus
+    detail: str
+
+
+async def _command_out(session: AsyncSession, command: AgentCommand) -> CommandOut:
+    outcome = await commands.outcome(session, command)
+    return CommandOut(
+        cmd_id=command.cmd_id,
+        type=command.type,
+        args=command.args,
+        created_at=command.created_at,
+        expires_at=command.expires_at,
+        delivered_at=command.delivered_at,
+        status=outcome.status,
+        detail=outcome.detail,
+    )
+
+
+@router.post("/{agent_id}/commands", status_code=201)
+async def send_command(
+    agent_id: str, body: CommandIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> CommandOut:
+    """Queue a command; it is published on the agent's ``down/cmd`` topic and its result tracked."""
+    agent = await agent_by_id(session, agent_id, principal.org_id)
+    if (
+        len(sync.encode(sync.Command(cmd_id="x", expires_at=utc_now(), type=body.type, args=body.args)))
+        > 60_000
+    ):
+        raise problem(422, "the command's arguments are too large")
+    command = await commands.queue(session, agent, body.type, body.args, dt.timedelta(seconds=body.ttl_s))
+    await audit_log.record(
+        session,
+        principal.org_id,
+        principal.actor(),
+        "agent.command",
+        f"agent:{agent.agent_id}",
+        {"cmd_id": command.cmd_id, "type": body.type},
+    )
+    await session.commit()
+    if publisher is not None:
+        publisher.commands_queued()
+    return await _command_out(session, command)
+
+
+@router.get("/{agent_id}/commands")
+async def list_commands(
+    agent_id: str, session: SessionDep, principal: Viewer, page: PageDep
+) -> list[CommandOut]:
+    """The agent's commands, newest first, each with where it stands."""
+    agent = await agent_by_id(session, agent_id, principal.org_id)
+    query = select(AgentCommand).where(AgentCommand.agent_pk == agent.id).order_by(AgentCommand.id.desc())
+    return [await _command_out(session, c) for c in await page_of(session, query, page)]
+
+
+@router.get("/{agent_id}/commands/{cmd_id}")
+async def get_command(agent_id: str, cmd_id: str, session: SessionDep, principal: Viewer) -> CommandOut:
+    """One command: queued, expired, delivered, succeeded or failed (with the agent's detail)."""
+    agent = await agent_by_id(session, agent_id, principal.org_id)
+    query = select(AgentCommand).where(AgentCommand.agent_pk == agent.id, AgentCommand.cmd_id == cmd_id)
+    command = (await session.execute(query)).scalar_one_or_none()
+    if command is None:
+        raise not_found("command", cmd_id)
+    return await _command_out(session, command)

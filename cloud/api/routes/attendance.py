@@ -1,15 +1,26 @@
-"""Attendance rules (create, list) and punches as received (list)."""
+"""Attendance rules (create, list), punches as received (list), corrections (补卡) and day closing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, QueryId, SessionDep, Viewer
+from cloud.api.deps import Manager, OrgAdmin, PageDep, PublisherDep, QueryId, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
-from cloud.api.schemas import AttendanceRuleIn, AttendanceRuleOut, PunchOut
-from cloud.db.models import AttendancePunch, AttendanceRule, PointRule
-from cloud.domain import audit_log
+from cloud.api.problems import problem
+from cloud.api.schemas import AttendanceRuleIn, AttendanceRuleOut, Id, Out, PunchOut, Text
+from cloud.db.models import (
+    AttendanceCorrection,
+    AttendancePunch,
+    AttendanceRule,
+    Member,
+    Organisation,
+    PointRule,
+)
+from cloud.domain import attendance_days, audit_log
 
 router = APIRouter(tags=["attendance"])
 
@@ -18,9 +29,12 @@ router = APIRouter(tags=["attendance"])
 async def create_attendance_rule(
     body: AttendanceRuleIn, session: SessionDep, principal: OrgAdmin
 ) -> AttendanceRuleOut:
-    """Set the shift start and the rules for on-time and late (the newest rule applies)."""
-    await owned(session, PointRule, body.on_time_rule_id, principal.org_id, "rule")
-    await owned(session, PointRule, body.late_rule_id, principal.org_id, "rule")
+    """Set the shift start and the rules for on-time and late (the newest rule applies).
+
+    Late bands pick a rule by minutes late; closing a day applies ``absence_rule_id``."""
+    rule_ids = [body.on_time_rule_id, body.late_rule_id, *(b.rule_id for b in body.late_bands)]
+    for rule_id in [*rule_ids, *([body.absence_rule_id] if body.absence_rule_id else [])]:
+        await owned(session, PointRule, rule_id, principal.org_id, "rule")
     rule = AttendanceRule(org_id=principal.org_id, **body.model_dump())
     session.add(rule)
     await session.flush()
@@ -64,3 +78,89 @@ async def list_punches(
         query = query.where(AttendancePunch.agent_pk == agent.id)
     query = query.order_by(AttendancePunch.occurred_at.desc(), AttendancePunch.id.desc())
     return [PunchOut.model_validate(p) for p in await page_of(session, query, page)]
+
+
+class CorrectionIn(BaseModel):
+    member_id: Id
+    day: dt.date
+    reason: Text = Field(min_length=1, max_length=2000, examples=["badge forgotten, seen by the team lead"])
+
+
+class CorrectionOut(Out):
+    id: int
+    member_id: int
+    day: dt.date
+    reason: str
+    created_at: dt.datetime
+
+
+class CorrectionResultOut(BaseModel):
+    correction: CorrectionOut
+    revoked_entry_ids: list[int]
+    awarded_entry_id: int
+
+
+class DayClosingIn(BaseModel):
+    day: dt.date
+
+
+class DayClosingOut(BaseModel):
+    day: dt.date
+    absences_recorded: int
+
+
+@router.post("/attendance/corrections", status_code=201)
+async def correct_attendance(
+    body: CorrectionIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+) -> CorrectionResultOut:
+    """A correction (补卡): the day's lateness or absence is revoked and the on-time rule awarded."""
+    await owned(session, Member, body.member_id, principal.org_id, "member")
+    try:
+        done = await attendance_days.correct(
+            session, principal.org_id, body.member_id, body.day, body.reason, principal.token_id
+        )
+    except attendance_days.AttendanceError as exc:
+        raise problem(409, str(exc)) from None
+    detail = {"member_id": body.member_id, "day": body.day.isoformat(), "reason": body.reason}
+    target = f"attendance_correction:{done.correction.id}"
+    await audit_log.record(session, principal.org_id, principal.actor(), "attendance.correct", target, detail)
+    await session.commit()
+    if publisher is not None:
+        publisher.changed(principal.org_id)
+    return CorrectionResultOut(
+        correction=CorrectionOut.model_validate(done.correction),
+        revoked_entry_ids=[e.revokes_id for e in done.revoked if e.revokes_id is not None],
+        awarded_entry_id=done.awarded.id,
+    )
+
+
+@router.get("/attendance/corrections")
+async def list_corrections(
+    session: SessionDep, principal: Viewer, page: PageDep, member_id: QueryId = None
+) -> list[CorrectionOut]:
+    """Corrections, newest first, optionally of one member."""
+    query = select(AttendanceCorrection).where(AttendanceCorrection.org_id == principal.org_id)
+    if member_id is not None:
+        query = query.where(AttendanceCorrection.member_id == member_id)
+    rows = await page_of(session, query.order_by(AttendanceCorrection.id.desc()), page)
+    return [CorrectionOut.model_validate(c) for c in rows]
+
+
+@router.post("/attendance/day-closings")
+async def close_day(
+    body: DayClosingIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> DayClosingOut:
+    """Close a working day: active members with no check-in get the absence rule (idempotent)."""
+    org = await session.get_one(Organisation, principal.org_id)
+    try:
+        count = await attendance_days.close_day(session, principal.org_id, body.day, org.time_zone)
+    except attendance_days.AttendanceError as exc:
+        raise problem(409, str(exc)) from None
+    detail = {"day": body.day.isoformat(), "absences": count}
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "attendance.close_day", "attendance:*", detail
+    )
+    await session.commit()
+    if publisher is not None and count:
+        publisher.changed(principal.org_id)
+    return DayClosingOut(day=body.day, absences_recorded=count)

@@ -18,7 +18,7 @@ from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import LedgerEntryIn, LedgerEntryOut
 from cloud.api.schemas_ledger import AppealIn, AppealOut, LedgerEventIn, RevocationIn
 from cloud.api.submissions import submit_event, workflow_call
-from cloud.db.models import LedgerEntry, Member
+from cloud.db.models import EntrySource, LedgerEntry, Member
 from cloud.domain import audit_log, workflow
 from cloud.domain.departments import subtree
 
@@ -64,6 +64,7 @@ async def list_entries(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     status: str | None = None,
+    source: EntrySource | None = None,
 ) -> list[LedgerEntryOut]:
     """Entries of the organisation, newest first; filter by member, department (subtree), period, status."""
     query = select(LedgerEntry).where(LedgerEntry.org_id == principal.org_id)
@@ -82,6 +83,8 @@ async def list_entries(
         query = query.where(LedgerEntry.effective_date <= date_to)
     if status is not None:
         query = query.where(LedgerEntry.status == status)
+    if source is not None:  # e.g. source=attendance: the generated entries, to review
+        query = query.where(LedgerEntry.source == source.value)
     query = query.order_by(LedgerEntry.id.desc())
     return [LedgerEntryOut.model_validate(e) for e in await page_of(session, query, page)]
 

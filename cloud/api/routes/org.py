@@ -10,16 +10,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import OrgOut, Text
 from cloud.api.schemas_people import IssuedTokenOut, TokenIn, TokenOut
 from cloud.db.base import utc_now
-from cloud.db.models import ApiToken, AuditEntry, Member, Organisation, Role
+from cloud.db.models import ApiToken, AuditEntry, Member, Organisation, OrgKind, Role
 from cloud.db.models.orgs import ROLE_ORDER
 from cloud.domain import audit_log
-from cloud.domain.orgs import issue_token
+from cloud.domain.orgs import create_org, issue_token
 
 router = APIRouter(tags=["org"])
 
@@ -51,6 +51,30 @@ class AuditVerifyOut(BaseModel):
     intact: bool
     entries: int
     problems: list[str]
+
+
+class NewOrgIn(BaseModel):
+    name: Text = Field(min_length=1, max_length=200)
+    kind: OrgKind
+    time_zone: str = Field(default="Asia/Shanghai", examples=["Asia/Shanghai"])
+
+
+class NewOrgOut(BaseModel):
+    organisation: OrgDetailOut
+    org_admin_token: str = Field(description="the new organisation's first org-admin token, shown once")
+
+
+@router.post("/orgs", status_code=201)
+async def create_organisation(body: NewOrgIn, session: SessionDep, principal: PlatformAdmin) -> NewOrgOut:
+    """Create an organisation (platform admins only); answers its first org-admin token."""
+    if body.time_zone not in available_timezones():
+        raise problem(422, f"unknown time zone {body.time_zone!r}")
+    org = await create_org(session, body.name, body.kind, body.time_zone)
+    token = await issue_token(session, org.id, Role.ORG_ADMIN, label="created by the platform")
+    detail = {"name": body.name, "kind": body.kind.value, "by_org": principal.org_id}
+    await audit_log.record(session, org.id, principal.actor(), "org.create", f"organisation:{org.id}", detail)
+    await session.commit()
+    return NewOrgOut(organisation=OrgDetailOut.model_validate(org), org_admin_token=token)
 
 
 @router.get("/org")

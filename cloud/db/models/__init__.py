@@ -4,8 +4,8 @@ Privacy (shared/PRIVACY.md): no column anywhere holds a biometric template or a 
 member fields exist only as encrypted blobs plus a keyed hash for lookups.
 """
 
-from cloud.db.models.agents import Agent, AgentEvent, Display
-from cloud.db.models.attendance import AttendancePunch, AttendanceRule
+from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
+from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
 from cloud.db.models.members import Department, Member, MemberStatus
@@ -25,10 +25,12 @@ from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, Ledge
 
 __all__ = [
     "Agent",
+    "AgentCommand",
     "AgentEvent",
     "ApiToken",
     "Appeal",
     "AppealStatus",
+    "AttendanceCorrection",
     "AttendancePunch",
     "AttendanceRule",
     "AuditEntry",

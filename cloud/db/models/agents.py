@@ -61,3 +61,19 @@ class AgentEvent(Base):
     occurred_at: Mapped[dt.datetime]
     data: Mapped[dict[str, Any]]
     ingested_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class AgentCommand(Base):
+    """A command queued for an agent; delivered once published, answered by a ``cmd_result`` event."""
+
+    __tablename__ = "agent_command"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"), index=True)
+    cmd_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict[str, Any]]
+    expires_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    delivered_at: Mapped[dt.datetime | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -38,7 +38,12 @@ class AttendancePunch(Base):
 
 
 class AttendanceRule(Base):
-    """A local day's first check-in by ``shift_start`` earns the on-time rule, later the late one."""
+    """A local day's first check-in by ``shift_start`` earns the on-time rule, later a late one.
+
+    ``late_bands`` refine lateness: ``[{"after_minutes": 15, "rule_id": 7}, …]``; the band with the
+    largest ``after_minutes`` below the minutes late applies, ``late_rule_id`` when none does.
+    ``absence_rule_id`` is applied by closing a day to active members with no check-in that day.
+    """
 
     __tablename__ = "attendance_rule"
 
@@ -47,4 +52,20 @@ class AttendanceRule(Base):
     shift_start: Mapped[dt.time] = mapped_column(Time)
     on_time_rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id"))
     late_rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id"))
+    late_bands: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    absence_rule_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class AttendanceCorrection(Base):
+    """A correction (补卡): the member was there on ``day``; generated lateness or absence is cancelled."""
+
+    __tablename__ = "attendance_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    day: Mapped[dt.date]
+    reason: Mapped[str] = mapped_column(String(2000))
+    created_by_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

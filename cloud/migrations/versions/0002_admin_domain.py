@@ -258,9 +258,81 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "agent_command",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("agent_pk", sa.Integer(), nullable=False),
+        sa.Column("cmd_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("args", sa.JSON(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["agent_pk"], ["agent.id"], name=op.f("fk_agent_command_agent_pk_agent")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisation.id"], name=op.f("fk_agent_command_org_id_organisation")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_command")),
+        sa.UniqueConstraint("cmd_id", name=op.f("uq_agent_command_cmd_id")),
+    )
+    with op.batch_alter_table("agent_command", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agent_command_agent_pk"), ["agent_pk"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agent_command_org_id"), ["org_id"], unique=False)
+
+    with op.batch_alter_table("attendance_rule", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("late_bands", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(sa.Column("absence_rule_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_attendance_rule_absence_rule_id_point_rule"),
+            "point_rule",
+            ["absence_rule_id"],
+            ["id"],
+        )
+
+    op.create_table(
+        "attendance_correction",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=2000), nullable=False),
+        sa.Column("created_by_token_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_token_id"],
+            ["api_token.id"],
+            name=op.f("fk_attendance_correction_created_by_token_id_api_token"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["member.id"], name=op.f("fk_attendance_correction_member_id_member")
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisation.id"], name=op.f("fk_attendance_correction_org_id_organisation")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attendance_correction")),
+    )
+    with op.batch_alter_table("attendance_correction", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attendance_correction_org_id"), ["org_id"], unique=False)
+
 
 def downgrade() -> None:
     """Remove them again."""
+    with op.batch_alter_table("attendance_correction", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attendance_correction_org_id"))
+
+    op.drop_table("attendance_correction")
+    with op.batch_alter_table("attendance_rule", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_attendance_rule_absence_rule_id_point_rule"), type_="foreignkey"
+        )
+        batch_op.drop_column("absence_rule_id")
+        batch_op.drop_column("late_bands")
+    with op.batch_alter_table("agent_command", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agent_command_org_id"))
+        batch_op.drop_index(batch_op.f("ix_agent_command_agent_pk"))
+
+    op.drop_table("agent_command")
     with op.batch_alter_table("ranking_snapshot", schema=None) as batch_op:
         batch_op.drop_index("ix_ranking_snapshot_period")
 

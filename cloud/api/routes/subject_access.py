@@ -1,0 +1,83 @@
+"""Data-subject access (PRIVACY.md DSR-1): everything held about one member, machine-readable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from cloud.api.deps import MasterKeyDep, OrgAdmin, PathId, SessionDep
+from cloud.api.lookups import owned
+from cloud.api.schemas import LedgerEntryOut, MemberOut, PunchOut
+from cloud.api.schemas_ledger import AppealOut
+from cloud.api.schemas_people import ConsentOut, SensitiveOut
+from cloud.db.models import Appeal, AttendanceCorrection, AttendancePunch, Consent, LedgerEntry, Member
+from cloud.domain import audit_log, keys
+
+router = APIRouter(prefix="/members", tags=["members"])
+
+
+class SubjectExport(BaseModel):
+    profile: MemberOut
+    sensitive: SensitiveOut
+    consents: list[ConsentOut]
+    ledger: list[LedgerEntryOut]
+    appeals: list[AppealOut]
+    punches: list[PunchOut]
+    corrections: list[dict[str, Any]]
+
+
+@router.get("/{member_id}/export")
+async def export_member(
+    member_id: PathId, session: SessionDep, principal: OrgAdmin, master: MasterKeyDep
+) -> SubjectExport:
+    """Everything held about a member: profile, sensitive fields, consents, ledger, attendance (audited)."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    cipher = await keys.field_cipher(session, master, principal.org_id)
+    sensitive = {
+        name: None if blob is None else cipher.decrypt(name, blob)
+        for name, blob in (
+            ("phone", member.phone_enc),
+            ("id_number", member.id_number_enc),
+            ("birth_date", member.birth_date_enc),
+            ("guardian_contact", member.guardian_contact_enc),
+        )
+    }
+    entries = await _all(session, select(LedgerEntry).where(LedgerEntry.member_id == member_id))
+    entry_ids = [e.id for e in entries]
+    export = SubjectExport(
+        profile=MemberOut.model_validate(member),
+        sensitive=SensitiveOut(**sensitive),
+        consents=[
+            ConsentOut.model_validate(c)
+            for c in await _all(session, select(Consent).where(Consent.member_id == member_id))
+        ],
+        ledger=[LedgerEntryOut.model_validate(e) for e in entries],
+        appeals=[
+            AppealOut.model_validate(a)
+            for a in await _all(session, select(Appeal).where(Appeal.entry_id.in_(entry_ids)))
+        ],
+        punches=[
+            PunchOut.model_validate(p)
+            for p in await _all(
+                session, select(AttendancePunch).where(AttendancePunch.member_id == member_id)
+            )
+        ],
+        corrections=[
+            {"day": c.day.isoformat(), "reason": c.reason, "created_at": c.created_at.isoformat()}
+            for c in await _all(
+                session, select(AttendanceCorrection).where(AttendanceCorrection.member_id == member_id)
+            )
+        ],
+    )
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "member.subject_export", f"member:{member_id}"
+    )
+    await session.commit()
+    return export
+
+
+async def _all(session: SessionDep, query: Any) -> list[Any]:
+    return list((await session.execute(query)).scalars())

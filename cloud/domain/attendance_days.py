@@ -1,0 +1,138 @@
+"""Computed attendance days: closing a day (absences) and corrections (补卡).
+
+Rules
+- Closing a day gives every active member with no check-in that day (and no standing attendance
+  entry) the absence rule's entry, key ``absent:{member}:{day}``: closing twice changes nothing.
+- A correction says the member was there on time: every standing generated entry of that day that
+  is not the on-time rule (late, absence) is revoked by a compensating entry, and the on-time rule is
+  recorded under ``attendance:{member}:{day}:correction:{id}``. Nothing to correct answers an error.
+- Generated deductions stay reviewable (ledger entries with source ``attendance``) and reversible
+  (``POST /ledger-entries/{id}/revoke``) like any other entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from cloud.db.models import (
+    AttendanceCorrection,
+    AttendancePunch,
+    AttendanceRule,
+    EntrySource,
+    LedgerEntry,
+    Member,
+    MemberStatus,
+    PointRule,
+)
+from cloud.domain import ledger
+from cloud.domain.attendance import CHECK_IN_STATES, absence_key, current_rule, day_key
+
+
+class AttendanceError(Exception):
+    """The request does not apply (no attendance rule, nothing to correct)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class CorrectionResult:
+    correction: AttendanceCorrection
+    revoked: tuple[LedgerEntry, ...]
+    awarded: LedgerEntry
+
+
+async def close_day(session: AsyncSession, org_id: int, day: dt.date, time_zone: str) -> int:
+    """Record absences for ``day``; returns how many were recorded now. The caller commits."""
+    rule = await _rule(session, org_id)
+    if rule.absence_rule_id is None:
+        raise AttendanceError("the attendance rule has no absence rule (absence_rule_id)")
+    start = dt.datetime.combine(day, dt.time(), ZoneInfo(time_zone))
+    checked_in = select(AttendancePunch.member_id).where(
+        AttendancePunch.org_id == org_id,
+        AttendancePunch.occurred_at >= start,
+        AttendancePunch.occurred_at < start + dt.timedelta(days=1),
+        AttendancePunch.state.in_(CHECK_IN_STATES),
+        AttendancePunch.member_id.is_not(None),
+    )
+    query = select(Member.id).where(
+        Member.org_id == org_id, Member.status == MemberStatus.ACTIVE, Member.id.not_in(checked_in)
+    )
+    recorded = 0
+    for member_id in (await session.execute(query.order_by(Member.id))).scalars():
+        if await _standing(session, org_id, member_id, day):
+            continue
+        await _record(session, org_id, member_id, day, rule.absence_rule_id, absence_key(member_id, day))
+        recorded += 1
+    return recorded
+
+
+async def correct(
+    session: AsyncSession, org_id: int, member_id: int, day: dt.date, reason: str, token_id: int | None
+) -> CorrectionResult:
+    """Cancel the day's lateness or absence and award the on-time rule instead; the caller commits."""
+    rule = await _rule(session, org_id)
+    standing = await _standing(session, org_id, member_id, day)
+    to_revoke = [e for e in standing if e.rule_id != rule.on_time_rule_id]
+    if standing and not to_revoke:
+        raise AttendanceError(f"member {member_id} is already on time on {day.isoformat()}")
+    correction = AttendanceCorrection(
+        org_id=org_id, member_id=member_id, day=day, reason=reason, created_by_token_id=token_id
+    )
+    session.add(correction)
+    await session.flush()
+    revoked = []
+    for entry in to_revoke:
+        key = f"revoke:{entry.idempotency_key}"
+        revoked.append(
+            await ledger.revoke(session, entry, idempotency_key=key, reason=f"correction {correction.id}")
+        )
+    key = f"{day_key(member_id, day)}:correction:{correction.id}"
+    awarded = await _record(session, org_id, member_id, day, rule.on_time_rule_id, key)
+    return CorrectionResult(correction=correction, revoked=tuple(revoked), awarded=awarded)
+
+
+async def _rule(session: AsyncSession, org_id: int) -> AttendanceRule:
+    rule = await current_rule(session, org_id)
+    if rule is None:
+        raise AttendanceError("the organisation has no attendance rule")
+    return rule
+
+
+async def _standing(session: AsyncSession, org_id: int, member_id: int, day: dt.date) -> list[LedgerEntry]:
+    """The day's generated entries (attendance or absence) that are not revoked."""
+    key = day_key(member_id, day)
+    revoked = aliased(LedgerEntry)
+    query = select(LedgerEntry).where(
+        LedgerEntry.org_id == org_id,
+        LedgerEntry.revokes_id.is_(None),
+        or_(
+            LedgerEntry.idempotency_key == key,
+            LedgerEntry.idempotency_key.startswith(f"{key}:"),
+            LedgerEntry.idempotency_key == absence_key(member_id, day),
+        ),
+        ~exists().where(revoked.revokes_id == LedgerEntry.id),
+    )
+    return list((await session.execute(query.order_by(LedgerEntry.id))).scalars())
+
+
+async def _record(
+    session: AsyncSession, org_id: int, member_id: int, day: dt.date, rule_id: int, key: str
+) -> LedgerEntry:
+    point_rule = await session.get_one(PointRule, rule_id)
+    return await ledger.record_entry(
+        session,
+        ledger.NewEntry(
+            org_id=org_id,
+            member_id=member_id,
+            point_type_id=point_rule.point_type_id,
+            points=point_rule.points,
+            source=EntrySource.ATTENDANCE,
+            effective_date=day,
+            idempotency_key=key,
+            rule_id=rule_id,
+        ),
+    )
