@@ -40,6 +40,8 @@ class OrgOut(Out):
 
 
 class SiteIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Head office"}]})
+
     name: Text = Field(min_length=1, max_length=200)
 
 
@@ -50,6 +52,8 @@ class SiteOut(Out):
 
 
 class AgentIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agent_id": "hq-1", "site_id": 1}]})
+
     agent_id: Text
     site_id: Id | None = None
 
@@ -72,6 +76,20 @@ class AgentOut(Out):
 
 
 class MemberIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "display_name": "Alice",
+                    "legal_name": "Alice Li",
+                    "pin": "1",
+                    "card": "C001",
+                    "department_id": 1,
+                }
+            ]
+        }
+    )
+
     display_name: Text = Field(min_length=1, max_length=64)
     legal_name: Text | None = Field(default=None, max_length=200)
     pin: Text | None = Field(default=None, min_length=1, max_length=32)
@@ -81,6 +99,8 @@ class MemberIn(BaseModel):
 
 class MemberPatch(BaseModel):
     """Fields to change; ``status`` moves between active and left (erasure has its own route)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"department_id": 2, "status": "left"}]})
 
     display_name: Text | None = Field(default=None, min_length=1, max_length=64)
     legal_name: Text | None = Field(default=None, max_length=200)
@@ -102,6 +122,8 @@ class MemberOut(Out):
 
 
 class PointTypeIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "A", "name": "A points"}]})
+
     code: Text = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     name: Text = Field(min_length=1, max_length=200)
 
@@ -113,6 +135,23 @@ class PointTypeOut(Out):
 
 
 class RuleIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "service",
+                    "name": "helped a customer",
+                    "point_type": "A",
+                    "points": 3,
+                    "min_points": 1,
+                    "max_points": 10,
+                    "needs_review": False,
+                    "issues_tickets": False,
+                }
+            ]
+        }
+    )
+
     category: Text = Field(default="", max_length=100)
     name: Text = Field(min_length=1, max_length=200)
     point_type: Text
@@ -137,6 +176,20 @@ class RuleOut(Out):
 
 class LedgerEntryIn(BaseModel):
     """An award (points > 0) or deduction (points < 0); ``points`` defaults to the rule's."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": 1,
+                    "point_type": "A",
+                    "rule_id": 3,
+                    "reason": "helped a customer",
+                    "effective_date": "2026-11-05",
+                }
+            ]
+        }
+    )
 
     member_id: Id
     point_type: Text
@@ -178,6 +231,21 @@ class RankingOut(BaseModel):
 
 
 class DisplayIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_id": "hq-1",
+                    "sign": "lobby",
+                    "point_type": "A",
+                    "size": 5,
+                    "title": "Top 5",
+                    "audience": "internal",
+                }
+            ]
+        }
+    )
+
     agent_id: Text
     sign: Text = Field(min_length=1, max_length=64)
     point_type: Text
@@ -203,6 +271,20 @@ class LateBand(BaseModel):
 
 
 class AttendanceRuleIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "shift_start": "09:00:00",
+                    "on_time_rule_id": 1,
+                    "late_rule_id": 2,
+                    "late_bands": [{"after_minutes": 30, "rule_id": 3}],
+                    "absence_rule_id": 4,
+                }
+            ]
+        }
+    )
+
     shift_start: dt.time
     on_time_rule_id: Id
     late_rule_id: Id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.api.schemas import Id, Out, Points, Text
 
@@ -44,18 +44,28 @@ class LedgerEventOut(Out):
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "well done"}]})
+
     comment: Text | None = Field(default=None, max_length=2000)
 
 
 class RevocationIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "entered twice"}]})
+
     reason: Text = Field(min_length=1, max_length=2000)
 
 
 class AppealIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "I was on sick leave that day"}]})
+
     reason: Text = Field(min_length=1, max_length=2000)
 
 
 class AppealDecisionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"upheld": True, "comment": "doctor's note seen"}]}
+    )
+
     upheld: bool
     comment: Text | None = Field(default=None, max_length=2000)
 
@@ -72,6 +82,10 @@ class AppealOut(Out):
 
 
 class AuthorityLimitIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"manager_member_id": 2, "point_type": "A", "max_points": 5}]}
+    )
+
     manager_member_id: Id
     point_type: Text
     max_points: int = Field(ge=0, le=1_000_000)

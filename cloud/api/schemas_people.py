@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.api.schemas import Id, Out, Text
 from cloud.db.models import ConsentKind, Role
 
 
 class DepartmentIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Sales", "parent_id": None}]})
+
     name: Text = Field(min_length=1, max_length=100)
     parent_id: Id | None = None
 
@@ -24,6 +26,12 @@ class DepartmentOut(Out):
 
 class SensitiveIn(BaseModel):
     """Sensitive fields (encrypted at rest); id_number and birth_date only where the org enabled them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "138 0013 8000", "guardian_contact": "Li Ming 139 0013 9000"}]
+        }
+    )
 
     phone: Text | None = Field(default=None, max_length=32, examples=["138 0013 8000"])
     id_number: Text | None = Field(default=None, max_length=32)
@@ -39,6 +47,14 @@ class SensitiveOut(BaseModel):
 
 
 class ConsentIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "public_display", "granted": True, "notice_version": "2026-01", "actor": "self"}
+            ]
+        }
+    )
+
     kind: ConsentKind
     granted: bool
     notice_version: Text = Field(min_length=1, max_length=32, examples=["2026-01"])
@@ -65,7 +81,11 @@ class ImportReport(BaseModel):
     errors: list[ImportRowError]
 
 
-class TokenIn(BaseModel):
+class ApiTokenIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "manager", "label": "Bob's phone", "member_id": 2}]}
+    )
+
     role: Role
     label: Text = Field(default="", max_length=200)
     member_id: Id | None = None

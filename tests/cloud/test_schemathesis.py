@@ -66,3 +66,19 @@ def test_api_conforms_to_its_openapi(db_url: str, seeded_token: str) -> None:
             exercise()
     finally:
         asgi.shutdown_lifespans()  # the app's engine closes before the test database is dropped
+
+
+def test_every_request_body_of_ours_has_an_example() -> None:
+    document = create_app(CloudSettings(database_url="sqlite+aiosqlite://")).openapi()
+    components = document["components"]["schemas"]
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if SKIPPED_TAGS & set(operation.get("tags", [])) or "requestBody" not in operation:
+                continue
+            for media_type, content in operation["requestBody"]["content"].items():
+                schema = content.get("schema", {})
+                name = schema.get("$ref", "").rsplit("/", 1)[-1]
+                if "examples" not in components.get(name, schema) and "example" not in content:
+                    missing.append(f"{method.upper()} {path} ({media_type})")
+    assert not missing, f"add an example for {missing}"

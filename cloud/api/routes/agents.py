@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,10 @@ async def get_agent(agent_id: str, session: SessionDep, principal: Viewer) -> Ag
 
 class CommandIn(BaseModel):
     """A command for the agent (it knows ``user_upsert``, ``user_delete``, ``sync_time``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "sync_time", "args": {}, "ttl_s": 3600}]}
+    )
 
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["sync_time"])
     args: dict[str, Any] = Field(default_factory=dict, examples=[{}])

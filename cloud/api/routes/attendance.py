@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cloud.api.deps import Manager, OrgAdmin, PageDep, PublisherDep, QueryId, SessionDep, Viewer
@@ -81,6 +81,14 @@ async def list_punches(
 
 
 class CorrectionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"member_id": 1, "day": "2026-11-09", "reason": "badge forgotten, confirmed by the team lead"}
+            ]
+        }
+    )
+
     member_id: Id
     day: dt.date
     reason: Text = Field(min_length=1, max_length=2000, examples=["badge forgotten, seen by the team lead"])
@@ -101,6 +109,8 @@ class CorrectionResultOut(BaseModel):
 
 
 class DayClosingIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"day": "2026-11-09"}]})
+
     day: dt.date
 
 

@@ -7,14 +7,14 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import OrgOut, Text
-from cloud.api.schemas_people import IssuedTokenOut, TokenIn, TokenOut
+from cloud.api.schemas_people import ApiTokenIn, IssuedTokenOut, TokenOut
 from cloud.db.base import utc_now
 from cloud.db.models import ApiToken, AuditEntry, Member, Organisation, OrgKind, Role
 from cloud.db.models.orgs import ROLE_ORDER
@@ -26,6 +26,18 @@ router = APIRouter(tags=["org"])
 
 class OrgSettingsIn(BaseModel):
     """Settings to change; ``sensitive_fields`` maps id_number / birth_date to the purpose (ENC-3)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ranking_close_day": 1,
+                    "minors_age": 14,
+                    "sensitive_fields": {"birth_date": "age checks for minors"},
+                }
+            ]
+        }
+    )
 
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     time_zone: str | None = Field(default=None, examples=["Asia/Shanghai"])
@@ -54,6 +66,12 @@ class AuditVerifyOut(BaseModel):
 
 
 class NewOrgIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Sunny School", "kind": "school", "time_zone": "Asia/Shanghai"}]
+        }
+    )
+
     name: Text = Field(min_length=1, max_length=200)
     kind: OrgKind
     time_zone: str = Field(default="Asia/Shanghai", examples=["Asia/Shanghai"])
@@ -108,7 +126,7 @@ async def update_org(body: OrgSettingsIn, session: SessionDep, principal: OrgAdm
 
 
 @router.post("/tokens", status_code=201)
-async def create_token(body: TokenIn, session: SessionDep, principal: OrgAdmin) -> IssuedTokenOut:
+async def create_token(body: ApiTokenIn, session: SessionDep, principal: OrgAdmin) -> IssuedTokenOut:
     """Issue a bearer token of your role or weaker, optionally bound to the member it belongs to."""
     if ROLE_ORDER.index(body.role) > ROLE_ORDER.index(principal.role):
         raise problem(403, f"you cannot issue a {body.role.value} token")

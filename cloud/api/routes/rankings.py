@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
@@ -70,6 +70,10 @@ async def get_ranking(
 
 
 class SnapshotIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"point_type": "A", "period": "month", "key": "2026-10"}]}
+    )
+
     point_type: Text
     period: PeriodKind = PeriodKind.MONTH
     key: str = Field(examples=["2026-10"])
