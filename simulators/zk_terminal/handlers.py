@@ -131,6 +131,9 @@ class CommandHandler:
             return [_reply(session, request, Command.ACK_UNAUTH)]
         if request.command in PLAIN_ACKS:
             session.closing = request.command == Command.EXIT
+            if request.command in (Command.ENABLEDEVICE, Command.DISABLEDEVICE):
+                self.model.enabled = request.command == Command.ENABLEDEVICE
+                self.on_change()
             return [_reply(session, request, Command.ACK_OK)]
         handler = self._table.get(request.command)
         if handler is None:

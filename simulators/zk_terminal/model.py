@@ -43,6 +43,8 @@ class TerminalModel:
         default_factory=lambda: collections.deque(maxlen=RECORDED_PUNCHES_KEPT)
     )
     punch_count: int = 0
+    # DISABLEDEVICE locks the keypad (a real terminal shows "working…"): nobody can punch until ENABLE.
+    enabled: bool = True
 
     def now(self) -> dt.datetime:
         """The terminal's local wall time, to the second."""
@@ -93,6 +95,7 @@ class TerminalModel:
             "log_size": len(self.log),
             "last_punches": [_punch_json(r) for r in self.log[-LAST_PUNCHES_KEPT:]],
             "punch_count": self.punch_count,
+            "enabled": self.enabled,
             "recorded_punches": [_punch_json(r) for r in self.recorded],
         }
 

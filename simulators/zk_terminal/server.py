@@ -71,6 +71,8 @@ class ZkTerminal:
         self.state_file = state_file
         self.handler = CommandHandler(self.model, comm_key=comm_key, encoding=encoding, on_change=self.save)
         self.faults = FaultPlan()
+        self._keypad_unlocked = asyncio.Event()
+        self._keypad_unlocked.set()
         self.bad_checksums = 0
         self.garbage_bytes = 0
         self._peers: dict[int, _Peer] = {}
@@ -124,7 +126,13 @@ class ZkTerminal:
     async def punch(
         self, pin: str, when: dt.datetime | None = None, state: int = 0, verify: int = 1
     ) -> AttendanceRecord:
-        """Record a punch in the log and send it live to every registered client."""
+        """Record a punch in the log and send it live to every registered client.
+
+        While a client has the terminal disabled the keypad is locked: the person waits until it
+        is enabled again, as people at a real terminal do.
+        """
+        self._sync_keypad()
+        await self._keypad_unlocked.wait()
         record = self.model.add_punch(pin, when or self.model.now(), state, verify)
         self.save()
         event = RealtimeAttendance(user_id=pin, verify=verify, state=state, time=record.time)
@@ -137,8 +145,15 @@ class ZkTerminal:
                     log.info("live event to session %d lost: %s", peer.session.session_id, exc)
         return record
 
+    def _sync_keypad(self) -> None:
+        if self.model.enabled:
+            self._keypad_unlocked.set()
+        else:
+            self._keypad_unlocked.clear()
+
     def save(self) -> None:
-        """Rewrite the state file (atomically), if there is one."""
+        """Rewrite the state file (atomically), if there is one; every state change comes here."""
+        self._sync_keypad()
         if self.state_file is not None:
             write_state(self.state_file, self.model.snapshot())
 

@@ -107,6 +107,9 @@ class ZkTerminalDriver:
         )  # fmt: skip
         async with client:
             await client.connect(config.comm_key)
+            # An agent killed while clearing the log leaves the terminal disabled (keypad locked):
+            # enable it first thing, or nobody can punch until a person restarts the terminal.
+            await client.enable()
             serial = await client.serial_number()
             await self._set_clock(client)
             await self._pull(client, serial)

@@ -196,3 +196,10 @@ def test_log_and_live_records_of_one_punch_are_identical() -> None:
 def test_config_rejects_bad_values(override: dict[str, object], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         _config(4370, "tcp", **override)
+
+
+async def test_a_terminal_left_disabled_is_enabled_again_on_connect(port: int, terminal: ZkTerminal) -> None:
+    """An agent killed while clearing the log leaves the keypad locked; the next session unlocks it."""
+    terminal.model.enabled = False  # what a kill -9 between DISABLEDEVICE and ENABLEDEVICE leaves
+    async with Running(_config(port, "tcp")) as run:
+        await run.until(lambda: terminal.model.enabled, "the keypad unlocked")
