@@ -243,10 +243,18 @@ class Outbox:
         """Delete exactly the rows with these ids (the cloud committed them); return how many."""
         if not event_ids:
             return 0
-        async with self._write_lock:
-            deleted, acked = await acks.delete_acked(
-                self._writer, event_ids, want_keys=bool(self._ack_listeners)
-            )
+        try:
+            async with self._write_lock:
+                deleted, acked = await acks.delete_acked(
+                    self._writer, event_ids, want_keys=bool(self._ack_listeners)
+                )
+        except sqlite3.Error as exc:
+            if not _disk_full(exc):
+                raise
+            # Even a DELETE needs WAL pages. The rows stay (leased) and are sent again later; the
+            # cloud acks them again, idempotently. Crashing here would only start a restart loop.
+            log.error("outbox: the disk is full; %d acked row(s) stay until space is freed", len(event_ids))
+            return 0
         self.release(event_ids)
         self._acked_during_claim.update(event_ids)
         acks.notify(self._ack_listeners, acked)

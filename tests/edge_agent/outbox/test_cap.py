@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,23 @@ async def test_keep_latest_rows_are_shed_first_counted_and_reported(tmp_path: Pa
     assert all(e.device == AGENT_DEVICE for e in events if e.kind == "loss_report")
     assert sum(r.dropped_total for r in reports) == shed  # every drop reported exactly once
     assert read_stats(db).dropped_by_kind == {"device_state": shed}  # persisted
+
+
+async def test_an_ack_on_a_full_disk_keeps_the_rows_and_the_outbox_alive(tmp_path: Path) -> None:
+    """Deleting needs WAL pages too: on a full filesystem the ack is deferred, never fatal."""
+    from tests.chaos.parts import can_mount, small_filesystem
+
+    assert can_mount(), "this test needs root to mount a small tmpfs"
+    with small_filesystem(tmp_path / "small", 2 * 1024 * 1024) as directory:
+        async with running_outbox(directory / "outbox.db", max_bytes=64 * 1024 * 1024) as outbox:
+            await outbox.accept([punch(i, pad=200) for i in range(200)])
+            events = await outbox.claim_batch(200)
+            ballast = directory / "ballast"
+            # take every free byte of the filesystem
+            with ballast.open("wb") as fill, contextlib.suppress(OSError):
+                while True:
+                    fill.write(b"\0" * 65536)
+                    fill.flush()
+            assert await outbox.ack([e.id for e in events]) == 0
+            ballast.unlink()  # control: with room again, the same ack deletes the rows
+            assert await outbox.ack([e.id for e in events]) == 200
