@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simulators.demo_manager import DemoManager
 from simulators.state_file import read_state
 
 AGENT_ID = "demo-agent"
@@ -222,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--punch-every", type=float, default=4.0, help="seconds between simulated punches")
     parser.add_argument(
+        "--award-every", type=float, default=15.0, help="seconds between a manager's API awards (0 = none)"
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="exit 0 as soon as the sign shows a ranking (for tests and smoke checks)",
@@ -246,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  terminal:    {state_dir / 'zk-terminal.json'}")
         print(f"  logs:        {state_dir / 'logs'}/")
         print("Press Ctrl-C to stop.", flush=True)
-        return watch(procs, state_dir, check=args.check, timeout=args.timeout)
+        manager = DemoManager(urls["api"], urls["token"]) if args.award_every > 0 else None
+        return watch(procs, state_dir, manager, args.award_every, check=args.check, timeout=args.timeout)
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
         return 0
@@ -258,12 +263,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         procs.stop_all()
 
 
-def watch(procs: Processes, state_dir: Path, *, check: bool, timeout: float) -> int:
+def watch(
+    procs: Processes,
+    state_dir: Path,
+    manager: DemoManager | None,
+    award_every: float,
+    *,
+    check: bool,
+    timeout: float,
+) -> int:
     """Print the sign's face whenever it changes; with ``check``, return once it shows a ranking."""
     shown: list[str] = []
     deadline = time.monotonic() + timeout
+    next_award = time.monotonic() + award_every
     while True:
         procs.check_alive()
+        if manager is not None and time.monotonic() >= next_award:
+            print(manager.award_someone(), flush=True)
+            next_award = time.monotonic() + award_every
         lines = showing(state_dir)
         if lines and lines != shown:
             shown = lines
