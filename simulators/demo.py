@@ -263,6 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         procs.stop_all()
 
 
+def describe_line(line: str) -> str:
+    """A sign line for the terminal; picture rows (Chinese names as SMALL DOTS) point at the PNG."""
+    if line.startswith("[dots ") and line.endswith("]"):
+        return f"{line}  (a picture row: Chinese text is drawn as dots, see alpha-sign.png)"
+    return line
+
+
 def watch(
     procs: Processes,
     state_dir: Path,
@@ -284,7 +291,8 @@ def watch(
         lines = showing(state_dir)
         if lines and lines != shown:
             shown = lines
-            print("sign shows:\n" + "\n".join(f"  │ {line}" for line in lines), flush=True)
+            face = "\n".join(f"  │ {describe_line(line)}" for line in lines)
+            print(f"sign shows:\n{face}", flush=True)
             if check and any(line[:1].isdigit() for line in lines):
                 return 0
         if check and time.monotonic() > deadline:
