@@ -13,13 +13,16 @@ from fastapi import FastAPI
 
 from cloud.api import problems
 from cloud.api.routes import api_router
+from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
-from cloud.db.session import create_engine, session_factory
+from cloud.db.session import SessionFactory, create_engine, session_factory
 from cloud.displays.publisher import DisplayPublisher
+from cloud.domain import retention
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
 
 log = logging.getLogger(__name__)
+RETENTION_PERIOD_S = 24 * 3600.0  # RET-1: daily
 
 
 def create_app(settings: CloudSettings) -> FastAPI:
@@ -33,14 +36,14 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.sessions = sessions = session_factory(engine)
         app.state.master_key = settings.master()
         app.state.publisher = app.state.worker = None
-        tasks: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
             app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)
             app.state.worker = worker = IngestWorker(
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )
-            tasks = [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
+            tasks += [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
         try:
             yield
         finally:
@@ -53,6 +56,21 @@ def create_app(settings: CloudSettings) -> FastAPI:
     problems.install(app)
     app.include_router(api_router)
     return app
+
+
+async def retention_daily(sessions: SessionFactory, period_s: float = RETENTION_PERIOD_S) -> None:
+    """RET-1: apply retention at start-up and then once a period; a failed run is logged and retried."""
+    while True:
+        try:
+            async with sessions() as session:
+                reports = await retention.apply_everywhere(session, utc_now())
+                await session.commit()
+            changed = [r for r in reports if r.punches_deleted or r.members_anonymised]
+            for report in changed:
+                log.info("retention: %s", retention.as_json(report))
+        except Exception:
+            log.exception("retention run failed; next try in %.0f s", period_s)
+        await asyncio.sleep(period_s)
 
 
 def _start(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:

@@ -1,4 +1,4 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | ca-init."""
+"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | retention run | ca-init."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ import pydantic
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
 from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
-from cloud.domain import audit_log
+from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token
 from cloud.settings import CloudSettings
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check every organisation's audit chain; exit 1 if damaged"
     )
     verify.add_argument("--org", type=int, help="only this organisation id")
+    retention = commands.add_parser("retention", help="retention (PRIVACY.md RET-1)")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    run = retention_commands.add_parser(
+        "run", help="delete old punches and anonymise long-gone members in every organisation"
+    )
+    run.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
+    run.add_argument("--json", action="store_true", help="print one JSON object per organisation")
     ca = commands.add_parser("ca-init", help="create the agent CA (ca.key, ca.crt) that enrolment signs with")
     ca.add_argument("--dir", type=Path, help="CA directory (default MPM_ENROLMENT_CA_DIR)")
     ca.add_argument(
@@ -131,6 +139,20 @@ async def _verify_audit(session: AsyncSession, only: int | None) -> int:
     return 1 if damaged else 0
 
 
+async def _run_retention(session: AsyncSession, *, dry_run: bool, as_json: bool) -> int:
+    """Apply retention everywhere (or, with ``dry_run``, only count) and print the counts."""
+    reports = await retention.apply_everywhere(session, utc_now())
+    await (session.rollback() if dry_run else session.commit())
+    for report in reports:
+        body = retention.as_json(report) | {"dry_run": dry_run}
+        line = (
+            f"organisation {report.org_id}: {report.punches_deleted} punch(es) deleted, "
+            f"{report.members_anonymised} member(s) anonymised{' (dry run)' if dry_run else ''}"
+        )
+        print(json.dumps(body) if as_json else line)
+    return 0
+
+
 def _serve(settings: CloudSettings, host: str, port: int) -> int:
     import uvicorn  # imported here: the other commands do not need the web server
 
@@ -156,6 +178,8 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
         async with session_factory(engine)() as session:
             if args.command == "audit":
                 return await _verify_audit(session, args.org)
+            if args.command == "retention":
+                return await _run_retention(session, dry_run=args.dry_run, as_json=args.json)
             if args.command == "create-org":
                 org = await create_org(session, args.name, OrgKind(args.kind))
                 token = await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org")

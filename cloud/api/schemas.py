@@ -95,6 +95,8 @@ class MemberIn(BaseModel):
     pin: Text | None = Field(default=None, min_length=1, max_length=32)
     card: Text | None = Field(default=None, min_length=1, max_length=32)
     department_id: Id | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100, description="decides minors (MIN-1)")
+    minor: bool = Field(default=False, description="a minor whatever the birth year (MIN-1)")
 
 
 class MemberPatch(BaseModel):
@@ -108,6 +110,8 @@ class MemberPatch(BaseModel):
     card: Text | None = Field(default=None, min_length=1, max_length=32)
     department_id: Id | None = None
     status: Literal["active", "left"] | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    minor: bool = False  # not nullable: only sent values change (exclude_unset)
 
 
 class MemberOut(Out):
@@ -118,6 +122,8 @@ class MemberOut(Out):
     card: str | None
     department_id: int | None
     status: MemberStatus
+    birth_year: int | None
+    minor: bool
     created_at: dt.datetime
 
 
@@ -230,6 +236,24 @@ class RankingOut(BaseModel):
     rows: list[RankingRowOut]
 
 
+DisplayKind = Literal[
+    "top_n", "department_table", "red_list", "black_list", "latest_events", "announcement", "clock"
+]
+
+
+def _sign_lines(value: str) -> str:
+    # An announcement is shown line by line: the contract's limits (sync.messages) apply to it.
+    lines = value.split("\n")
+    if len(lines) > sync.messages.MAX_SIGN_LINES:
+        raise ValueError(f"at most {sync.messages.MAX_SIGN_LINES} lines")
+    if any(len(line) > sync.messages.MAX_LINE_CHARS for line in lines):
+        raise ValueError(f"each line at most {sync.messages.MAX_LINE_CHARS} characters")
+    return value
+
+
+AnnouncementText = Annotated[Text, AfterValidator(_sign_lines)]
+
+
 class DisplayIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -249,10 +273,29 @@ class DisplayIn(BaseModel):
     agent_id: Text
     sign: Text = Field(min_length=1, max_length=64)
     point_type: Text
-    content_kind: Literal["top_n"] = "top_n"
+    content_kind: DisplayKind = "top_n"
     size: int = Field(default=5, ge=1, le=50)
     title: Text = Field(default="", max_length=200)
     audience: Literal["internal", "public"] = "internal"
+    announcement_text: AnnouncementText = ""
+    show_red_black: bool = False
+
+
+class DisplayUpdate(BaseModel):
+    """The fields of a display that may change; absent fields keep their value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"content_kind": "announcement", "announcement_text": "Fire drill at 3 pm"}]
+        }
+    )
+
+    content_kind: DisplayKind | None = None
+    size: int | None = Field(default=None, ge=1, le=50)
+    title: Text | None = Field(default=None, max_length=200)
+    audience: Literal["internal", "public"] | None = None
+    announcement_text: AnnouncementText | None = None
+    show_red_black: bool | None = None
 
 
 class DisplayOut(Out):
@@ -263,10 +306,17 @@ class DisplayOut(Out):
     size: int
     title: str
     audience: str
+    announcement_text: str
+    show_red_black: bool
 
 
 class LateBand(BaseModel):
     after_minutes: int = Field(ge=0, le=24 * 60)
+    rule_id: Id
+
+
+class EarlyLeaveBand(BaseModel):
+    before_minutes: int = Field(ge=0, le=24 * 60)
     rule_id: Id
 
 
@@ -280,6 +330,10 @@ class AttendanceRuleIn(BaseModel):
                     "late_rule_id": 2,
                     "late_bands": [{"after_minutes": 30, "rule_id": 3}],
                     "absence_rule_id": 4,
+                    "shift_end": "18:00:00",
+                    "early_leave_rule_id": 5,
+                    "early_leave_bands": [{"before_minutes": 60, "rule_id": 6}],
+                    "full_attendance_rule_id": 7,
                 }
             ]
         }
@@ -290,6 +344,10 @@ class AttendanceRuleIn(BaseModel):
     late_rule_id: Id
     late_bands: list[LateBand] = Field(default_factory=list, max_length=20)
     absence_rule_id: Id | None = None
+    shift_end: dt.time | None = None
+    early_leave_rule_id: Id | None = None
+    early_leave_bands: list[EarlyLeaveBand] = Field(default_factory=list, max_length=20)
+    full_attendance_rule_id: Id | None = None
 
 
 class AttendanceRuleOut(Out):
@@ -299,6 +357,10 @@ class AttendanceRuleOut(Out):
     late_rule_id: int
     late_bands: list[LateBand]
     absence_rule_id: int | None
+    shift_end: dt.time | None
+    early_leave_rule_id: int | None
+    early_leave_bands: list[EarlyLeaveBand]
+    full_attendance_rule_id: int | None
 
 
 class PunchOut(Out):

@@ -1,8 +1,9 @@
-"""Display content: a projection of rankings for the signs of one agent (shared/PRIVACY.md DISP-1/2).
+"""Display content: a projection for the signs of one agent (shared/PRIVACY.md DISP-1/2).
 
-Only display name, rank and points leave the cloud: never legal name, phone or reasons. A public
-display lists only members whose newest public-display consent record (CON-1) is a grant, ranked
-among themselves; without consent records it lists nobody rather than someone who never agreed.
+Only display (or masked) name, department name, rank, points and rule names leave the cloud: never
+legal name, phone or reasons. A public display lists only members whose newest public-display
+consent record (CON-1) is a grant, ranked among themselves; without consent records it lists nobody
+rather than someone who never agreed. Each kind's projection is in ``kinds``.
 """
 
 from __future__ import annotations
@@ -13,36 +14,49 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Agent, Display, Organisation
-from cloud.domain import ranking
-from cloud.domain.periods import PeriodKind, period_key, today
+from cloud.displays import kinds
+from cloud.displays.kinds import Kind
+from cloud.domain.periods import PeriodKind, local_date, period_key
 from firmware_protocols import sync
 
 
-async def sign_content(session: AsyncSession, display: Display, month: str) -> sync.SignContent:
-    """What one sign shows: the top N of the month for its point type."""
-    scope = ranking.Scope(
-        org_id=display.org_id,
-        point_type_id=display.point_type_id,
-        period_kind=PeriodKind.MONTH,
-        period_key=month,
-        public_only=display.audience != "internal",
+async def sign_content(
+    session: AsyncSession, display: Display, month: str, time_zone: str, now: dt.datetime
+) -> sync.SignContent:
+    """What one sign shows, by its display's kind (cloud/displays/kinds.py)."""
+    kind = display.content_kind
+    rows: tuple[sync.RankRow, ...] = ()
+    lines: tuple[str, ...] = ()
+    period = month
+    if kind == Kind.DEPARTMENT_TABLE:
+        rows = await kinds.department_rows(session, display, month)
+    elif kind == Kind.LATEST_EVENTS:
+        lines, period = await kinds.latest_event_lines(session, display), ""
+    elif kind == Kind.ANNOUNCEMENT:
+        lines, period = kinds.announcement_lines(display), ""
+    elif kind == Kind.CLOCK:
+        lines, period = kinds.clock_lines(time_zone, now), ""
+    else:  # top_n, red_list, black_list
+        rows = await kinds.ranking_rows(session, display, month)
+    # A top-N sign keeps the contract's default kind, so its payload is the same as ever.
+    sign_kind = sync.messages.RANKING if kind == Kind.TOP_N else kind
+    return sync.SignContent(
+        sign=display.sign, title=display.title, period=period, rows=rows, kind=sign_kind, lines=lines
     )
-    ranked = await ranking.ranked(session, scope, display.size)
-    rows = tuple(sync.RankRow(rank=r.rank, name=r.display_name, points=r.points) for r in ranked)
-    return sync.SignContent(sign=display.sign, title=display.title, period=month, rows=rows)
 
 
 async def agent_content(session: AsyncSession, agent: Agent) -> sync.DisplayContent:
     """The next content for every sign of ``agent``, its display version bumped; caller commits."""
     org = await session.get_one(Organisation, agent.org_id)
-    month = period_key(PeriodKind.MONTH, today(org.time_zone))
+    now = dt.datetime.now(dt.UTC)
+    month = period_key(PeriodKind.MONTH, local_date(now, org.time_zone))
     displays = await session.execute(
         select(Display).where(Display.agent_pk == agent.id).order_by(Display.sign)
     )
-    signs = [await sign_content(session, d, month) for d in displays.scalars()]
+    signs = [await sign_content(session, d, month, org.time_zone, now) for d in displays.scalars()]
     return sync.DisplayContent(
         version=await _next_version(session, agent.id),
-        generated_at=dt.datetime.now(dt.UTC),
+        generated_at=now,
         signs=tuple(signs),
     )
 

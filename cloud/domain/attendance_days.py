@@ -3,6 +3,8 @@
 Rules
 - Closing a day gives every active member with no check-in that day (and no standing attendance
   entry) the absence rule's entry, key ``absent:{member}:{day}``: closing twice changes nothing.
+  It also records early leaves (``attendance_completeness``) when the rule has a shift end and an
+  early-leave rule; a rule with neither an absence nor an early-leave rule cannot close a day.
 - A correction says the member was there on time: every standing generated entry of that day that
   is not the on-time rule (late, absence) is revoked by a compensating entry, and the on-time rule is
   recorded under ``attendance:{member}:{day}:correction:{id}``. Nothing to correct answers an error.
@@ -30,7 +32,7 @@ from cloud.db.models import (
     MemberStatus,
     PointRule,
 )
-from cloud.domain import ledger
+from cloud.domain import attendance_completeness, ledger
 from cloud.domain.attendance import CHECK_IN_STATES, absence_key, current_rule, day_key
 
 
@@ -45,11 +47,27 @@ class CorrectionResult:
     awarded: LedgerEntry
 
 
-async def close_day(session: AsyncSession, org_id: int, day: dt.date, time_zone: str) -> int:
-    """Record absences for ``day``; returns how many were recorded now. The caller commits."""
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class DayClosing:
+    absences: int
+    early_leaves: int
+
+
+async def close_day(session: AsyncSession, org_id: int, day: dt.date, time_zone: str) -> DayClosing:
+    """Record absences and early leaves for ``day`` (counts of those recorded now). The caller commits."""
     rule = await _rule(session, org_id)
+    early = rule.shift_end is not None and rule.early_leave_rule_id is not None
+    if rule.absence_rule_id is None and not early:
+        raise AttendanceError("the attendance rule has no absence rule (absence_rule_id) nor early leave")
+    absences = await _close_absences(session, rule, day, time_zone)
+    early_leaves = await attendance_completeness.close_early_leaves(session, rule, day, time_zone)
+    return DayClosing(absences=absences, early_leaves=early_leaves)
+
+
+async def _close_absences(session: AsyncSession, rule: AttendanceRule, day: dt.date, time_zone: str) -> int:
     if rule.absence_rule_id is None:
-        raise AttendanceError("the attendance rule has no absence rule (absence_rule_id)")
+        return 0
+    org_id = rule.org_id
     start = dt.datetime.combine(day, dt.time(), ZoneInfo(time_zone))
     checked_in = select(AttendancePunch.member_id).where(
         AttendancePunch.org_id == org_id,

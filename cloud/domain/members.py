@@ -4,6 +4,14 @@ CSV columns (header required, UTF-8, optional BOM): ``display_name`` (required),
 ``pin``, ``card``, ``department`` (an existing department's name). A row is refused with its line
 number when the display name is missing or too long, the PIN is taken (in the database or earlier in
 the file), or the department is unknown. Sensitive fields are never part of import or export.
+
+Minors (PRIVACY.md MIN-1): a member is a minor when flagged (``minor``), or when their birth year
+(given directly, or taken from the birth date when that encrypted field is written) means they may be
+younger than the organisation's ``minors_age`` (setting, default 14, at most 18). Only the year is
+known, so the doubt counts as minor: born ``current year - minors_age`` or later → minor. A minor's
+consents must be given by the guardian (a grant recorded by ``self`` is refused; withdrawals are
+always accepted), and a public display leaves a minor out unless the public-display consent in force
+was given by the guardian.
 """
 
 from __future__ import annotations
@@ -12,11 +20,13 @@ import csv
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
-from cloud.db.models import Department, Member, MemberStatus
+from cloud.db.models import Department, Member, MemberStatus, Organisation
+
+DEFAULT_MINORS_AGE = 14
 
 COLUMNS = ("display_name", "legal_name", "pin", "card", "department")
 MAX_ROWS = 10_000
@@ -106,3 +116,23 @@ def erase(member: Member) -> None:
     member.birth_date_enc = member.guardian_contact_enc = None
     member.status = MemberStatus.ERASED
     member.left_at = member.left_at or utc_now()
+
+
+def minors_age(org: Organisation) -> int:
+    """The organisation's minors age (MIN-1): its setting, else 14."""
+    return int(org.settings.get("minors_age") or DEFAULT_MINORS_AGE)
+
+
+def is_minor(member: Member, age: int, year: int) -> bool:
+    """Whether ``member`` counts as a minor in ``year`` for an organisation whose minors age is ``age``."""
+    return member.minor or (member.birth_year is not None and member.birth_year >= year - age)
+
+
+def minor_clause(org_id: int, year: int) -> ColumnElement[bool]:
+    """SQL form of ``is_minor`` for members of ``org_id`` (reads the organisation's setting)."""
+    age = (
+        select(func.coalesce(Organisation.settings["minors_age"].as_integer(), DEFAULT_MINORS_AGE))
+        .where(Organisation.id == org_id)
+        .scalar_subquery()
+    )
+    return or_(Member.minor.is_(True), and_(Member.birth_year.is_not(None), Member.birth_year >= year - age))

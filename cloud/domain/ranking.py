@@ -14,10 +14,12 @@ import enum
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db.base import utc_now
 from cloud.db.models import Balance, Consent, ConsentKind, Member, MemberStatus
+from cloud.domain.members import minor_clause
 
 
 class Order(enum.StrEnum):
@@ -61,13 +63,22 @@ def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def _consenting(org_id: int) -> Select[int]:
-    """Members whose newest public-display consent record is a grant."""
+    """Members whose newest public-display consent record is a grant, by the guardian for minors (MIN-1)."""
     newest = (
         select(func.max(Consent.id))
         .where(Consent.org_id == org_id, Consent.kind == ConsentKind.PUBLIC_DISPLAY)
         .group_by(Consent.member_id)
     )
-    return select(Consent.member_id).where(Consent.id.in_(newest), Consent.granted.is_(True))
+    adults_or_guardian = or_(
+        Consent.actor == "guardian", ~Consent.member_id.in_(_minors(org_id, utc_now().year))
+    )
+    return select(Consent.member_id).where(
+        Consent.id.in_(newest), Consent.granted.is_(True), adults_or_guardian
+    )
+
+
+def _minors(org_id: int, year: int) -> Select[int]:
+    return select(Member.id).where(Member.org_id == org_id, minor_clause(org_id, year))
 
 
 async def ranked(

@@ -23,6 +23,9 @@ from firmware_protocols.sync.errors import SyncProtocolError
 VERSION: Final = 1
 MAX_BATCH_EVENTS: Final = 1000
 MAX_PAYLOAD_BYTES: Final = 4 * 1024 * 1024
+MAX_SIGN_LINES: Final = 20  # free text lines of one sign (announcement, clock, latest events)
+MAX_LINE_CHARS: Final = 64
+RANKING: Final = "ranking"  # the default sign kind: rows only, encoded without kind/lines
 
 JsonValue = Any
 
@@ -108,12 +111,19 @@ class RankRow:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class SignContent:
-    """What one sign (named as in the agent's device inventory) should show."""
+    """What one sign (named as in the agent's device inventory) should show.
+
+    Every display kind is projected by the cloud into a title plus ``rows`` (ranking-like kinds) or
+    ``lines`` (free text: announcement, clock, latest events), so a sign renders any kind the same
+    way. ``kind`` names the cloud's kind for logs; renderers decide on ``lines`` being non-empty.
+    """
 
     sign: str
     title: str
     period: str
     rows: tuple[RankRow, ...]
+    kind: str = RANKING
+    lines: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -189,12 +199,18 @@ def _to_json(message: Message) -> dict[str, JsonValue]:
 
 
 def _sign_to_json(sign: SignContent) -> dict[str, JsonValue]:
-    return {
+    body: dict[str, JsonValue] = {
         "sign": sign.sign,
         "title": sign.title,
         "period": sign.period,
         "rows": [dataclasses.asdict(r) for r in sign.rows],
     }
+    # Defaults are omitted, so a ranking encodes exactly as before the fields existed.
+    if sign.kind != RANKING:
+        body["kind"] = sign.kind
+    if sign.lines:
+        body["lines"] = list(sign.lines)
+    return body
 
 
 def _status_to_json(status: AgentStatus) -> dict[str, JsonValue]:
@@ -255,13 +271,25 @@ def decode_display(payload: bytes) -> DisplayContent:
 
 def _sign_from_json(value: object, where: str) -> SignContent:
     obj = f.require_object(value, where)
-    f.reject_unknown(obj, frozenset({"sign", "title", "period", "rows"}), where)
+    f.reject_unknown(obj, frozenset({"sign", "title", "period", "rows", "kind", "lines"}), where)
     rows = f.array(obj, "rows", where, max_len=200)
     return SignContent(
         sign=f.string(obj, "sign", where, max_len=64),
         title=f.string(obj, "title", where),
         period=f.string(obj, "period", where, max_len=32),
         rows=tuple(_row_from_json(r, f"{where}.rows[{i}]") for i, r in enumerate(rows)),
+        kind=f.string(obj, "kind", where, max_len=32) if "kind" in obj else RANKING,
+        lines=_lines_from_json(obj, where),
+    )
+
+
+def _lines_from_json(obj: f.JsonObject, where: str) -> tuple[str, ...]:
+    if "lines" not in obj:
+        return ()
+    lines = f.array(obj, "lines", where, max_len=MAX_SIGN_LINES)
+    holder = {str(i): v for i, v in enumerate(lines)}
+    return tuple(
+        f.string(holder, str(i), f"{where}.lines", max_len=MAX_LINE_CHARS) for i in range(len(lines))
     )
 
 

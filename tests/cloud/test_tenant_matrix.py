@@ -25,6 +25,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sites/{site_id}"): Case("GET", "/api/v1/sites/{site}"),
     ("PATCH", "/api/v1/sites/{site_id}"): Case("PATCH", "/api/v1/sites/{site}", {"name": "hijacked"}),
     ("GET", "/api/v1/agents/{agent_id}"): Case("GET", "/api/v1/agents/{agent}"),
+    ("PATCH", "/api/v1/displays/{display_id}"): Case(
+        "PATCH", "/api/v1/displays/{display}", {"title": "hijacked"}
+    ),
     ("GET", "/api/v1/members/{member_id}"): Case("GET", "/api/v1/members/{member}"),
     ("PATCH", "/api/v1/members/{member_id}"): Case(
         "PATCH", "/api/v1/members/{member}", {"display_name": "x"}
@@ -167,6 +170,7 @@ async def their_objects(
     site = (await post("sites", {"name": "Theirs HQ"}))["id"]
     member = (await post("members", {"display_name": "T"}))["id"]
     await post("agents", {"agent_id": "their-agent"})
+    display = (await post("displays", {"agent_id": "their-agent", "sign": "theirs", "point_type": "A"}))["id"]
     department = (await post("departments", {"name": "Theirs"}))["id"]
     award = {"member_ids": [member], "point_type": "A", "points": 2}
     await post("ledger-events", award, "a")
@@ -190,6 +194,7 @@ async def their_objects(
         "site": site,
         "member": member,
         "agent": "their-agent",
+        "display": display,
         "rule": theirs.on_time_rule_id,
         "department": department,
         "entry": entry,

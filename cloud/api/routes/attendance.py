@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +12,17 @@ from sqlalchemy import select
 from cloud.api.deps import Manager, OrgAdmin, PageDep, PublisherDep, QueryId, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.problems import problem
-from cloud.api.schemas import AttendanceRuleIn, AttendanceRuleOut, Id, Out, PunchOut, Text
+from cloud.api.schemas import (
+    AttendanceRuleIn,
+    AttendanceRuleOut,
+    EarlyLeaveBand,
+    Id,
+    LateBand,
+    Out,
+    PunchOut,
+    Text,
+)
+from cloud.db.base import utc_now
 from cloud.db.models import (
     AttendanceCorrection,
     AttendancePunch,
@@ -20,7 +31,7 @@ from cloud.db.models import (
     Organisation,
     PointRule,
 )
-from cloud.domain import attendance_days, audit_log
+from cloud.domain import attendance, attendance_completeness, attendance_days, audit_log
 
 router = APIRouter(tags=["attendance"])
 
@@ -31,9 +42,13 @@ async def create_attendance_rule(
 ) -> AttendanceRuleOut:
     """Set the shift start and the rules for on-time and late (the newest rule applies).
 
-    Late bands pick a rule by minutes late; closing a day applies ``absence_rule_id``."""
-    rule_ids = [body.on_time_rule_id, body.late_rule_id, *(b.rule_id for b in body.late_bands)]
-    for rule_id in [*rule_ids, *([body.absence_rule_id] if body.absence_rule_id else [])]:
+    Late bands pick a rule by minutes late; closing a day applies ``absence_rule_id`` and, with a
+    ``shift_end``, the early-leave rule (bands by minutes early); closing a month the full-attendance
+    rule."""
+    bands: list[LateBand | EarlyLeaveBand] = [*body.late_bands, *body.early_leave_bands]
+    optional = (body.absence_rule_id, body.early_leave_rule_id, body.full_attendance_rule_id)
+    rule_ids = [body.on_time_rule_id, body.late_rule_id, *(b.rule_id for b in bands)]
+    for rule_id in [*rule_ids, *(r for r in optional if r is not None)]:
         await owned(session, PointRule, rule_id, principal.org_id, "rule")
     rule = AttendanceRule(org_id=principal.org_id, **body.model_dump())
     session.add(rule)
@@ -117,6 +132,20 @@ class DayClosingIn(BaseModel):
 class DayClosingOut(BaseModel):
     day: dt.date
     absences_recorded: int
+    early_leaves_recorded: int
+
+
+class MonthClosingIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"year": 2026, "month": 10}]})
+
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+
+
+class MonthClosingOut(BaseModel):
+    year: int
+    month: int
+    full_attendance_awarded: int
 
 
 @router.post("/attendance/corrections", status_code=201)
@@ -160,17 +189,45 @@ async def list_corrections(
 async def close_day(
     body: DayClosingIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
 ) -> DayClosingOut:
-    """Close a working day: active members with no check-in get the absence rule (idempotent)."""
+    """Close a working day: active members with no check-in get the absence rule, members whose last
+    check-out was before the shift end the early-leave rule (idempotent)."""
     org = await session.get_one(Organisation, principal.org_id)
     try:
-        count = await attendance_days.close_day(session, principal.org_id, body.day, org.time_zone)
+        done = await attendance_days.close_day(session, principal.org_id, body.day, org.time_zone)
     except attendance_days.AttendanceError as exc:
         raise problem(409, str(exc)) from None
-    detail = {"day": body.day.isoformat(), "absences": count}
+    detail = {"day": body.day.isoformat(), "absences": done.absences, "early_leaves": done.early_leaves}
     await audit_log.record(
         session, principal.org_id, principal.actor(), "attendance.close_day", "attendance:*", detail
     )
     await session.commit()
+    if publisher is not None and (done.absences or done.early_leaves):
+        publisher.changed(principal.org_id)
+    return DayClosingOut(
+        day=body.day, absences_recorded=done.absences, early_leaves_recorded=done.early_leaves
+    )
+
+
+@router.post("/attendance/month-closings")
+async def close_month(
+    body: MonthClosingIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> MonthClosingOut:
+    """Close an ended month: members with no lateness, absence or early leave in it get the
+    full-attendance rule (idempotent)."""
+    org = await session.get_one(Organisation, principal.org_id)
+    rule = await attendance.current_rule(session, principal.org_id)
+    if rule is None:
+        raise problem(409, "the organisation has no attendance rule")
+    today = utc_now().astimezone(ZoneInfo(org.time_zone)).date()
+    try:
+        count = await attendance_completeness.close_month(session, rule, body.year, body.month, today)
+    except attendance_completeness.CompletenessError as exc:
+        raise problem(409, str(exc)) from None
+    detail = {"year": body.year, "month": body.month, "awarded": count}
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "attendance.close_month", "attendance:*", detail
+    )
+    await session.commit()
     if publisher is not None and count:
         publisher.changed(principal.org_id)
-    return DayClosingOut(day=body.day, absences_recorded=count)
+    return MonthClosingOut(year=body.year, month=body.month, full_attendance_awarded=count)

@@ -169,6 +169,8 @@ async def set_sensitive(
     for name in ("id_number", "birth_date", "guardian_contact"):
         if name in given:
             setattr(member, f"{name}_enc", cipher.encrypt(name, str(given[name])))
+    if body.birth_date is not None:
+        member.birth_year = body.birth_date.year  # MIN-1: minors are decided without decrypting
     await audit_log.record(
         session,
         principal.org_id,
@@ -208,8 +210,14 @@ async def get_sensitive(
 async def record_consent(
     member_id: PathId, body: ConsentIn, session: SessionDep, principal: Manager
 ) -> ConsentOut:
-    """Record a consent decision (grant or withdrawal); earlier records stay as history."""
+    """Record a consent decision (grant or withdrawal); earlier records stay as history.
+
+    A minor's grants must come from the guardian (MIN-1): a grant by ``self`` answers 409."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
+    if body.granted and body.actor == "self":
+        org = await session.get_one(Organisation, principal.org_id)
+        if members.is_minor(member, members.minors_age(org), utc_now().year):
+            raise problem(409, f"member {member_id} is a minor: a grant needs the guardian (actor guardian)")
     consent = Consent(org_id=principal.org_id, member_id=member.id, **body.model_dump())
     session.add(consent)
     await session.flush()

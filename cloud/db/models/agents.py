@@ -28,7 +28,7 @@ class Agent(Base):
 
 
 class Display(Base):
-    """One sign of an agent and what it shows (spine: the top N of the current month)."""
+    """One sign of an agent and what it shows (``content_kind``: cloud/displays/projection.py)."""
 
     __tablename__ = "display"
     __table_args__ = (UniqueConstraint("agent_pk", "sign"),)
@@ -42,6 +42,9 @@ class Display(Base):
     size: Mapped[int] = mapped_column(default=5)
     title: Mapped[str] = mapped_column(String(200), default="")
     audience: Mapped[str] = mapped_column(String(16), default="internal")
+    announcement_text: Mapped[str] = mapped_column(String(1300), default="")
+    # Red and black lists are off unless enabled for this display (PRIVACY.md DISP-2).
+    show_red_black: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 

@@ -43,6 +43,9 @@ class AttendanceRule(Base):
     ``late_bands`` refine lateness: ``[{"after_minutes": 15, "rule_id": 7}, …]``; the band with the
     largest ``after_minutes`` below the minutes late applies, ``late_rule_id`` when none does.
     ``absence_rule_id`` is applied by closing a day to active members with no check-in that day.
+    With ``shift_end`` and ``early_leave_rule_id``, closing a day gives a member whose last check-out
+    was before the shift end the early-leave rule; ``early_leave_bands`` refine it by minutes early
+    like the late bands. ``full_attendance_rule_id`` is awarded by closing a month.
     """
 
     __tablename__ = "attendance_rule"
@@ -54,6 +57,10 @@ class AttendanceRule(Base):
     late_rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id"))
     late_bands: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
     absence_rule_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule.id"))
+    shift_end: Mapped[dt.time | None] = mapped_column(Time)
+    early_leave_rule_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule.id"))
+    early_leave_bands: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    full_attendance_rule_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 

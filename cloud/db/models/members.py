@@ -53,5 +53,9 @@ class Member(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     guardian_contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # MIN-1: a member is a minor when flagged, or when the birth year (set directly, or taken from the
+    # encrypted birth date when it is written) may make them younger than the org's ``minors_age``.
+    birth_year: Mapped[int | None]
+    minor: Mapped[bool] = mapped_column(default=False)
     left_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

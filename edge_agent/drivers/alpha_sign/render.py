@@ -9,6 +9,9 @@ switches between text and picture.
 Alpha fonts are Latin-only: a row whose name is not printable ASCII is drawn as a SMALL DOTS picture
 (labels ``B``…, one allocated per row; pictures.py) and the TEXT calls it with 0x14 + label instead;
 elsewhere (the title) such characters become ``?``.
+Free text ``lines`` (announcement, clock, latest events), when present, take the rows' places: one
+line per row slot, a STRING cut to ``columns``, or the same SMALL DOTS picture path when the line is
+not printable ASCII — so the memory layout is the same for every kind.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import dataclasses
 from typing import Final
 
 from edge_agent.drivers.alpha_sign.pictures import (
+    DARK,
+    LIT,
     MONOCHROME,
     PICTURE_HEIGHT,
     needs_picture,
@@ -32,7 +37,11 @@ from firmware_protocols.alpha_sign import (
     WriteText,
 )
 from firmware_protocols.alpha_sign.constants import CALL_SMALL_DOTS, CALL_STRING, DEFAULT_TEXT_LABEL, NEW_LINE
+from firmware_protocols.glyphs import Bitmap, render_text, side_by_side
+from firmware_protocols.glyphs import blank as blank_bitmap
 from firmware_protocols.sync import RankRow, SignContent
+
+Slot = RankRow | str | None  # a ranking row, a free text line, or nothing
 
 STRING_LABELS: Final = "123456789abcdefghijklmnopqrstuvwxyz"
 PICTURE_LABELS: Final = "BCDEFGHIJKLMNOPQRSTUVWXYZ"  # labels share one namespace; A is the TEXT file
@@ -105,38 +114,67 @@ def row_text(row: RankRow, columns: int) -> str:
     return f"{rank} {name.ljust(room)} {points}"
 
 
-def _row_call(row: RankRow | None, string_label: str, picture_label: str) -> bytes:
-    if row is not None and needs_picture(row.name):
+def _shown_text(item: RankRow | str) -> str:
+    return item.name if isinstance(item, RankRow) else item
+
+
+def _is_picture(item: Slot) -> bool:
+    return item is not None and needs_picture(_shown_text(item))
+
+
+def _row_call(item: Slot, string_label: str, picture_label: str) -> bytes:
+    if _is_picture(item):
         return bytes([CALL_SMALL_DOTS]) + picture_label.encode()
     return bytes([CALL_STRING]) + string_label.encode()
 
 
 def render(content: SignContent, geometry: Geometry) -> AlphaFiles:
     """The TEXT, STRING and picture files showing ``content`` on a sign of ``geometry``."""
-    rows: list[RankRow | None] = [*content.rows[: geometry.rows]]
-    rows += [None] * (geometry.rows - len(rows))
-    slots = list(zip(rows, row_labels(geometry), picture_labels(geometry), strict=True))
+    shown: tuple[RankRow | str, ...] = content.lines or content.rows
+    items: list[Slot] = [*shown[: geometry.rows]]
+    items += [None] * (geometry.rows - len(items))
+    slots = list(zip(items, row_labels(geometry), picture_labels(geometry), strict=True))
     title = ascii_only(content.title)[: geometry.columns].encode("ascii")
-    calls = [_row_call(row, string, picture) for row, string, picture in slots]
+    calls = [_row_call(item, string, picture) for item, string, picture in slots]
     text = WriteText(
         label=DEFAULT_TEXT_LABEL, position=FILL, mode=HOLD, message=bytes([NEW_LINE]).join([title, *calls])
     )
     strings = tuple(
-        WriteString(label=string, text=_string_text(row, geometry.columns)) for row, string, _ in slots
+        WriteString(label=string, text=_string_text(item, geometry.columns)) for item, string, _ in slots
     )
     pictures = tuple(
-        row_picture(picture, row, geometry.columns)
-        for row, _, picture in slots
-        if row is not None and needs_picture(row.name)
+        _picture(picture, item, geometry.columns)
+        for item, _, picture in slots
+        if item is not None and _is_picture(item)
     )
     return AlphaFiles(text=text, strings=strings, pictures=pictures)
 
 
-def _string_text(row: RankRow | None, columns: int) -> bytes:
-    """A row's STRING; empty when there is no row or it is drawn as a picture."""
-    if row is None or needs_picture(row.name):
+def _picture(label: str, item: RankRow | str, columns: int) -> WriteSmallDots:
+    if isinstance(item, RankRow):
+        return row_picture(label, item, columns)
+    return line_picture(label, item, columns)
+
+
+def line_picture(label: str, line: str, columns: int) -> WriteSmallDots:
+    """The SMALL DOTS write that draws a free text ``line`` (cut at the right edge) as ``label``."""
+    width = picture_width(columns)
+    drawn = render_text(line, height=PICTURE_HEIGHT)
+    cut = tuple(row[:width] for row in drawn.rows)
+    used = min(drawn.width, width)
+    gap = blank_bitmap(width - used, PICTURE_HEIGHT)
+    bitmap = side_by_side([Bitmap(width=used, height=drawn.height, rows=cut), gap], PICTURE_HEIGHT)
+    digits = tuple("".join(LIT if dot else DARK for dot in row) for row in bitmap.rows)
+    return WriteSmallDots(label=label, height=bitmap.height, width=bitmap.width, rows=digits)
+
+
+def _string_text(item: Slot, columns: int) -> bytes:
+    """A slot's STRING; empty when there is nothing in it or it is drawn as a picture."""
+    if item is None or _is_picture(item):
         return b""
-    return row_text(row, columns).encode("ascii")
+    if isinstance(item, RankRow):
+        return row_text(item, columns).encode("ascii")
+    return item[:columns].encode("ascii")
 
 
 def changes(sent: AlphaFiles | None, wanted: AlphaFiles) -> list[Command]:

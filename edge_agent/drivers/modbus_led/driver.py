@@ -39,9 +39,20 @@ def sign_title(content: SignContent) -> str:
     return f"{content.title} {content.period}".strip()
 
 
+def displayed_rows(content: SignContent) -> list[DisplayedRow]:
+    """The module's row slots: ranking rows, or free text ``lines`` (when present) one per slot.
+
+    The register map has no text-only row, so a line goes into the row text with rank 0 and
+    points 0, the values the codec also writes into unused slots.
+    """
+    if content.lines:
+        return [DisplayedRow(rank=0, name=line, points=0) for line in content.lines]
+    return [DisplayedRow(rank=row.rank, name=row.name, points=row.points) for row in content.rows]
+
+
 def content_plan(config: ModbusLedConfig, content: SignContent, version: int) -> tuple[WriteBlock, ...]:
     """The write plan of ``content`` for ``config``'s profile, committing ``version``."""
-    rows = [DisplayedRow(rank=row.rank, name=row.name, points=row.points) for row in content.rows]
+    rows = displayed_rows(content)
     profile = PROFILES[config.profile]
     return encode_content(profile, rows, title=sign_title(content), version=version, dwell_s=config.dwell_s)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from edge_agent.drivers.alpha_sign.render import (
     AlphaFiles,
     Geometry,
@@ -87,3 +89,38 @@ def test_changing_a_picture_row_sends_only_that_picture() -> None:
     first, second = files(1), files(2)
     assert changes(None, first)[0] == first.pictures[0]  # the picture lands before the TEXT calls it
     assert changes(first, second) == [second.pictures[0]]
+
+
+def lines(*text: str, kind: str = "announcement") -> SignContent:
+    return SignContent(sign="lobby", title="NOTICE", period="", rows=(), kind=kind, lines=text)
+
+
+def test_lines_take_the_row_slots_as_strings_cut_to_the_columns() -> None:
+    files = render(lines("Fire drill at 3pm today", "Gate B"), GEOMETRY)
+    assert files.text == render(content("NOTICE", 1, 2), GEOMETRY).text  # same layout as a ranking
+    assert [s.text for s in files.strings] == [b"Fire drill at 3", b"Gate B", b""]
+    assert files.pictures == ()
+
+
+def test_a_chinese_line_becomes_a_picture_called_from_the_text() -> None:
+    files = render(lines("Today", "今天停电"), GEOMETRY)
+    assert files.text.message == b"NOTICE\r\x101\r\x14C\r\x103"
+    assert [s.text for s in files.strings] == [b"Today", b"", b""]
+    (picture,) = files.pictures
+    assert (picture.label, picture.height, picture.width) == ("C", 16, 120)
+    assert any("1" in row[:16] for row in picture.rows)  # 今 is drawn at the left
+    assert all(set(row[64:]) == {"0"} for row in picture.rows)  # 4 hanzi = 64 dots, then dark
+
+
+def test_lines_win_over_rows_and_extra_lines_are_dropped() -> None:
+    both = SignContent(
+        sign="lobby",
+        title="T",
+        period="",
+        rows=content("T", 5).rows,
+        kind="clock",
+        lines=("a", "b", "c", "d"),
+    )
+    assert [s.text for s in render(both, GEOMETRY).strings] == [b"a", b"b", b"c"]
+    control = render(dataclasses.replace(both, lines=()), GEOMETRY)
+    assert control.strings[0].text == b"1 Alice       5"  # control: without lines the rows show

@@ -217,3 +217,20 @@ def test_config_accepts_rtu_and_tcp() -> None:
     tcp = ModbusLedConfig(kind="modbus_led", name="b", host="10.0.0.5")
     assert (rtu.bus_key, tcp.bus_key) == ("rtu:/dev/ttyUSB0", "tcp:10.0.0.5:502")
     assert set(PROFILES) >= {rtu.profile, tcp.profile}
+
+
+async def test_free_text_lines_are_written_as_row_texts() -> None:
+    lines = SignContent(
+        sign="hall", title="通知", period="", rows=(), kind="announcement", lines=("今天停电", "Bring ID")
+    )
+    health = DeviceHealth()
+    async with (
+        plain_tcp_server() as (plain, port),
+        running(ModbusLedDriver(tcp_config(port), health)) as driver,
+    ):
+        await driver.show(lines)
+        await until(lambda: driver.shown == lines, "driver confirms the lines")
+        assert await plain.registers(1, 40, 2) == [0xBDF1, 0xCCEC]  # 今天 in GBK
+        assert await plain.registers(1, 56, 2) == [0x4272, 0x696E]  # "Brin"
+        assert await plain.registers(1, 32, 2) == [0, 0]  # no ranks in front of text lines
+        assert await plain.registers(1, 5, 1) == [2]  # two row slots in use

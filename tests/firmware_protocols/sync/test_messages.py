@@ -103,6 +103,28 @@ def test_display_content_is_a_projection_and_round_trips() -> None:
         sync.decode_display(json.dumps(leaky).encode())
 
 
+def test_a_ranking_sign_encodes_as_before_kind_and_lines_existed() -> None:
+    old = b'{"sign":"lobby","title":"T","period":"2026-11","rows":[]}'
+    content = b'{"v":1,"version":1,"generated_at":"2026-11-02T00:00:00Z","signs":[' + old + b"]}"
+    decoded = sync.decode_display(content)
+    assert decoded.signs[0].kind == "ranking"
+    assert decoded.signs[0].lines == ()
+    assert sync.encode(decoded) == content
+
+
+def test_free_text_lines_are_bounded() -> None:
+    def display(lines: list[object]) -> bytes:
+        sign = {"sign": "s", "title": "", "period": "", "rows": [], "kind": "announcement", "lines": lines}
+        body = {"v": 1, "version": 1, "generated_at": "2026-11-02T00:00:00Z", "signs": [sign]}
+        return json.dumps(body).encode()
+
+    assert sync.decode_display(display(["x" * 64] * 20)).signs[0].lines == ("x" * 64,) * 20  # control
+    bad_lines: tuple[list[object], ...] = (["x" * 65], ["x"] * 21, [3])
+    for bad in bad_lines:
+        with pytest.raises(sync.SyncProtocolError, match="lines"):
+            sync.decode_display(display(bad))
+
+
 def test_offline_last_will_is_minimal() -> None:
     assert sync.encode(sync.AgentStatus(state="offline")) == b'{"v":1,"state":"offline"}'
     assert sync.decode_status(b'{"v":1,"state":"offline"}') == sync.AgentStatus(state="offline")
@@ -235,6 +257,8 @@ rows = st.builds(
                 title=names,
                 period=names,
                 rows=st.lists(rows, max_size=5).map(tuple),
+                kind=st.just(sync.messages.RANKING) | names,
+                lines=st.lists(st.text(max_size=sync.messages.MAX_LINE_CHARS), max_size=4).map(tuple),
             ),
             max_size=3,
         ).map(tuple),
@@ -255,3 +279,13 @@ def test_display_content_round_trips(content: sync.DisplayContent) -> None:
 )
 def test_commands_round_trip(command: sync.Command) -> None:
     assert sync.decode_command(sync.encode(command)) == command
+
+
+sign_keys = st.sampled_from(["sign", "title", "period", "rows", "kind", "lines"])
+
+
+@given(sign=st.dictionaries(sign_keys, json_values, max_size=6))
+def test_display_decoder_is_total_on_random_sign_shapes(sign: dict[str, object]) -> None:
+    body = {"v": 1, "version": 1, "generated_at": "2026-11-02T00:00:00Z", "signs": [sign]}
+    with contextlib.suppress(sync.SyncProtocolError):
+        sync.decode_display(json.dumps(body).encode())
