@@ -18,13 +18,11 @@ import enum
 import zoneinfo
 from typing import Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import (
     Balance,
-    Consent,
-    ConsentKind,
     Department,
     Display,
     EntryStatus,
@@ -72,16 +70,6 @@ def mask(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _consenting(org_id: int) -> Select[int]:
-    """Members whose newest public-display consent record is a grant (CON-1, as in ranking)."""
-    newest = (
-        select(func.max(Consent.id))
-        .where(Consent.org_id == org_id, Consent.kind == ConsentKind.PUBLIC_DISPLAY)
-        .group_by(Consent.member_id)
-    )
-    return select(Consent.member_id).where(Consent.id.in_(newest), Consent.granted.is_(True))
-
-
 def _scope(display: Display, month: str) -> ranking.Scope:
     return ranking.Scope(
         org_id=display.org_id,
@@ -121,7 +109,7 @@ async def department_rows(session: AsyncSession, display: Display, month: str) -
         .limit(display.size)
     )
     if display.audience != "internal":
-        query = query.where(Member.id.in_(_consenting(display.org_id)))
+        query = query.where(Member.id.in_(ranking.consenting(display.org_id)))
     rows = [(r.id, r.name, int(r.total)) for r in (await session.execute(query)).all()]
     # Ranks within the shown page are the table's ranks: the query is ordered by total already.
     ranked = ranking.competition_ranks(rows)
@@ -145,7 +133,7 @@ async def latest_event_lines(session: AsyncSession, display: Display) -> tuple[s
         .limit(min(display.size, MAX_LINES))
     )
     if display.audience != "internal":
-        query = query.where(Member.id.in_(_consenting(display.org_id)))
+        query = query.where(Member.id.in_(ranking.consenting(display.org_id)))
     rows = (await session.execute(query)).all()
     # The rule's name only: an entry's free-text reason never reaches a sign (DISP-1).
     return tuple(f"{mask(r[0])} {r[1]:+d} {r[2] or ''}".strip()[:MAX_CHARS] for r in rows)

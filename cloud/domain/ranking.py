@@ -58,11 +58,11 @@ def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.department_ids is not None:
         conditions.append(Member.department_id.in_(list(scope.department_ids)))
     if scope.public_only:
-        conditions.append(Member.id.in_(_consenting(scope.org_id)))
+        conditions.append(Member.id.in_(consenting(scope.org_id)))
     return conditions
 
 
-def _consenting(org_id: int) -> Select[int]:
+def consenting(org_id: int) -> Select[int]:
     """Members whose newest public-display consent record is a grant, by the guardian for minors (MIN-1)."""
     newest = (
         select(func.max(Consent.id))
