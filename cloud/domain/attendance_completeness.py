@@ -92,7 +92,7 @@ async def close_early_leaves(
         key = early_key(member_id, day)
         if rule_id is None or await ledger.find_by_key(session, rule.org_id, key) is not None:
             continue
-        await _award(session, rule.org_id, member_id, day, rule_id, key)
+        await record_attendance_entry(session, rule.org_id, member_id, day, rule_id, key)
         recorded += 1
     return recorded
 
@@ -123,7 +123,9 @@ async def close_month(
         if await ledger.find_by_key(session, rule.org_id, key) is not None:
             continue
         last_day = after - dt.timedelta(days=1)
-        await _award(session, rule.org_id, member_id, last_day, rule.full_attendance_rule_id, key)
+        await record_attendance_entry(
+            session, rule.org_id, member_id, last_day, rule.full_attendance_rule_id, key
+        )
         awarded += 1
     return awarded
 
@@ -159,9 +161,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-async def _award(
+async def record_attendance_entry(
     session: AsyncSession, org_id: int, member_id: int, day: dt.date, rule_id: int, key: str
 ) -> LedgerEntry:
+    """The catalogue rule's points for one member and day, as an attendance entry (idempotent by key)."""
     point_rule = await session.get_one(PointRule, rule_id)
     return await ledger.record_entry(
         session,

@@ -26,11 +26,9 @@ from cloud.db.models import (
     AttendanceCorrection,
     AttendancePunch,
     AttendanceRule,
-    EntrySource,
     LedgerEntry,
     Member,
     MemberStatus,
-    PointRule,
 )
 from cloud.domain import attendance_completeness, ledger
 from cloud.domain.attendance import CHECK_IN_STATES, absence_key, current_rule, day_key
@@ -83,7 +81,9 @@ async def _close_absences(session: AsyncSession, rule: AttendanceRule, day: dt.d
     for member_id in (await session.execute(query.order_by(Member.id))).scalars():
         if await _standing(session, org_id, member_id, day):
             continue
-        await _record(session, org_id, member_id, day, rule.absence_rule_id, absence_key(member_id, day))
+        await attendance_completeness.record_attendance_entry(
+            session, org_id, member_id, day, rule.absence_rule_id, absence_key(member_id, day)
+        )
         recorded += 1
     return recorded
 
@@ -109,7 +109,9 @@ async def correct(
             await ledger.revoke(session, entry, idempotency_key=key, reason=f"correction {correction.id}")
         )
     key = f"{day_key(member_id, day)}:correction:{correction.id}"
-    awarded = await _record(session, org_id, member_id, day, rule.on_time_rule_id, key)
+    awarded = await attendance_completeness.record_attendance_entry(
+        session, org_id, member_id, day, rule.on_time_rule_id, key
+    )
     return CorrectionResult(correction=correction, revoked=tuple(revoked), awarded=awarded)
 
 
@@ -135,22 +137,3 @@ async def _standing(session: AsyncSession, org_id: int, member_id: int, day: dt.
         ~exists().where(revoked.revokes_id == LedgerEntry.id),
     )
     return list((await session.execute(query.order_by(LedgerEntry.id))).scalars())
-
-
-async def _record(
-    session: AsyncSession, org_id: int, member_id: int, day: dt.date, rule_id: int, key: str
-) -> LedgerEntry:
-    point_rule = await session.get_one(PointRule, rule_id)
-    return await ledger.record_entry(
-        session,
-        ledger.NewEntry(
-            org_id=org_id,
-            member_id=member_id,
-            point_type_id=point_rule.point_type_id,
-            points=point_rule.points,
-            source=EntrySource.ATTENDANCE,
-            effective_date=day,
-            idempotency_key=key,
-            rule_id=rule_id,
-        ),
-    )
