@@ -1,8 +1,8 @@
 """The agent's configuration: one typed model, parsed once at start-up from TOML.
 
-``load_config(path)`` reads ``agent.toml`` and validates it into ``AgentConfig``; any problem raises
-``ConfigError`` whose message names the file and the field (the CLI exits 78, EX_CONFIG). The layered
-loader (conf.d, ``MPM_AGENT_*`` env, flags) lives in ``settings_layers.py`` and reuses this model.
+``load_config(path)`` reads ``agent.toml``, then ``conf.d/*.toml``, ``MPM_AGENT_*`` variables and
+``--set`` flags (the layered loader in ``settings_layers.py``) and validates them into ``AgentConfig``;
+any problem raises ``ConfigError`` naming the setting and its source (the CLI exits 78, EX_CONFIG).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -175,20 +174,3 @@ def load_config(
     except LayeredConfigError as exc:
         raise ConfigError(str(exc)) from None
     return config
-
-
-def validate_config(raw: dict[str, Any], *, source: str) -> AgentConfig:
-    """Validate already-parsed settings; errors name ``source`` and the dotted field path."""
-    try:
-        return AgentConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
-
-
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per problem: ``source: field.path: message``."""
-    lines = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        lines.append(f"{source}: {where}: {error['msg']}")
-    return "\n".join(lines)
