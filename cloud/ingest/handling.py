@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
+from cloud.ingest.quarantine import quarantine
 from cloud.ingest.splitting import split_batch
-from cloud.ingest.store import quarantine, store_batch
+from cloud.ingest.store import store_batch
 from firmware_protocols import sync
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus, Organisation, Quarantine
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus, Organisation
 from cloud.domain import attendance
+from cloud.ingest.quarantine import quarantine
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
 
@@ -28,22 +29,6 @@ from firmware_protocols import sync
 class StoreResult:
     acked_ids: tuple[str, ...]
     balances_changed: bool
-
-
-def quarantine(
-    session: AsyncSession, topic: str, payload: bytes, error: str, event_id: str | None = None
-) -> None:
-    """Keep a poison payload (or one bad event of a batch) for inspection; the caller commits."""
-    try:
-        text: str | None = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and "\x00" in text:
-        text = None  # PostgreSQL text cannot hold NUL; the bytes column keeps everything
-    error = error.replace("\x00", "\\x00")[:2000]
-    session.add(
-        Quarantine(topic=topic[:300], payload=payload, payload_text=text, event_id=event_id, error=error)
-    )
 
 
 async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: SplitBatch) -> StoreResult:
