@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from cloud.api import problems
+from cloud.api import health, problems
 from cloud.api.routes import api_router
 from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
@@ -55,6 +55,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     app = FastAPI(title="MPM Edge cloud", version="0.1.0", lifespan=lifespan)
     problems.install(app)
     app.include_router(api_router)
+    app.include_router(health.router)
     return app
 
 

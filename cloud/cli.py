@@ -24,6 +24,7 @@ from cloud.db.session import create_engine, session_factory
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token
+from cloud.env_file import load_env_file
 from cloud.settings import CloudSettings
 from firmware_protocols import sync
 
@@ -32,6 +33,12 @@ EX_CONFIG = 78  # sysexits: configuration error
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.env_file is not None:
+        try:
+            load_env_file(args.env_file)
+        except (OSError, ValueError) as exc:
+            print(f"mpm-cloud: --env-file {args.env_file}: {exc}", file=sys.stderr)
+            return EX_CONFIG
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -54,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mpm-cloud", description="MPM Edge cloud service")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="read MPM_* settings from this KEY=VALUE file first, as the service's EnvironmentFile= does",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, then run the API, MQTT ingest and display publisher")
     serve.add_argument("--host", help="bind address (default MPM_API_HOST or 127.0.0.1)")
