@@ -54,7 +54,7 @@ def _preamble(document: dict[str, Any]) -> str:
             f"the median of {document['repeats']} timed repeats (min..max beside it). An *ours* line is",
             "compared with the *limit* line measured just before it on the same machine: the same work done",
             "by the rawest means available (raw sqlite3, raw paho, `json.loads`, `bytes.find`, a trivial",
-            "endpoint). Speed is measured here, never asserted in the tests (shared/DESIGN.md).",
+            "endpoint). Speed is measured here, never asserted in the tests.",
             "",
             f"- date (UTC): {document['date']}",
             f"- machine: {m['nproc']} cores, {m['cpu_model']}; {m['platform']}",

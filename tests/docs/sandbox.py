@@ -143,6 +143,8 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self._shell.kill()
                 self._shell.wait()
+        assert self._shell.stdout is not None
+        self._shell.stdout.close()
 
     def _read(self) -> None:
         assert self._shell.stdout is not None
