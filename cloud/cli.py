@@ -1,4 +1,5 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | retention run | ca-init."""
+"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | retention run | ca-init |
+broker-config | mqtt-identity."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
 from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
+from cloud.deploy.cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EX_CONFIG
     if args.command == "ca-init":
         return _ca_init(settings, args)
+    if args.command in DEPLOY_COMMANDS:
+        return run_deploy_command(settings, args)
     if args.command == "serve":
         return _serve(settings, args.host or settings.api_host, args.port or settings.api_port)
     try:
@@ -100,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_IP",
         help="also write broker.crt/broker.key for this broker name or IP (repeatable)",
     )
+    add_deploy_commands(commands)
     return parser
 
 

@@ -27,6 +27,11 @@ class MqttEndpoint:
     tls: bool
     username: str | None
     password: str | None
+    # mqtts:// only: the CA that signed the broker's certificate (None: the system's trust store) and
+    # the cloud's own client certificate and key for brokers that require one (mutual TLS).
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
 
 
 class CloudSettings(BaseSettings):
@@ -37,6 +42,10 @@ class CloudSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./mpm-cloud.db"
     mqtt_url: str | None = None
     mqtt_shared_group: str = "ingest"
+    # The cloud's MQTT identity (``mpm-cloud mqtt-identity``): CA of the broker, client cert and key.
+    mqtt_ca_file: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     display_debounce_s: float = 0.2
@@ -80,6 +89,16 @@ class CloudSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _mqtt_tls_files_fit(self) -> Self:
+        if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
+            raise ValueError("MPM_MQTT_CERT_FILE and MPM_MQTT_KEY_FILE go together: set both or neither")
+        tls_files = (self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+        plain = self.mqtt_url is not None and urlsplit(self.mqtt_url).scheme == "mqtt"
+        if plain and any(tls_files):
+            raise ValueError("MPM_MQTT_CA_FILE/CERT_FILE/KEY_FILE need an mqtts:// MPM_MQTT_URL")
+        return self
+
+    @model_validator(mode="after")
     def _no_dev_key_in_production(self) -> Self:
         if self.environment == "production" and self.master_key is None and not self.allow_dev_key:
             raise ValueError("production needs MPM_MASTER_KEY (base64 of 32 random bytes)")
@@ -103,4 +122,7 @@ class CloudSettings(BaseSettings):
             tls=tls,
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
+            ca_file=self.mqtt_ca_file,
+            cert_file=self.mqtt_cert_file,
+            key_file=self.mqtt_key_file,
         )

@@ -17,13 +17,13 @@ import logging
 import os
 import random
 import socket
-import ssl
 
 import aiomqtt
 
 from cloud.db.session import SessionFactory
 from cloud.displays.publisher import DisplayPublisher
 from cloud.ingest.handling import handle_message
+from cloud.ingest.tls import MqttTlsError, client_tls_context, explain_tls_failure
 from cloud.settings import MqttEndpoint
 from firmware_protocols import sync
 
@@ -35,7 +35,12 @@ FAULT_EXIT_AFTER_COMMIT_ENV = "MPM_FAULT_EXIT_AFTER_COMMIT"
 
 
 def mqtt_client(endpoint: MqttEndpoint, role: str) -> aiomqtt.Client:
-    """A client for ``endpoint`` with a unique identifier (clean session: agents resend what is unacked)."""
+    """A client for ``endpoint`` with a unique identifier (clean session: agents resend what is unacked).
+
+    With a client certificate (mutual TLS) the broker we ship forces the client id to the certificate's
+    CN, whatever is asked here; the identifier still names the process in broker logs elsewhere.
+    Raises ``MqttTlsError`` when the configured TLS files cannot be used.
+    """
     identifier = f"mpm-cloud-{role}-{socket.gethostname()}-{os.getpid()}-{random.randrange(1 << 32):08x}"
     return aiomqtt.Client(
         endpoint.host,
@@ -43,7 +48,7 @@ def mqtt_client(endpoint: MqttEndpoint, role: str) -> aiomqtt.Client:
         username=endpoint.username,
         password=endpoint.password,
         identifier=identifier,
-        tls_context=ssl.create_default_context() if endpoint.tls else None,
+        tls_context=client_tls_context(endpoint),
     )
 
 
@@ -69,8 +74,14 @@ class IngestWorker:
                 async with mqtt_client(self._endpoint, "ingest") as client:
                     backoff = BACKOFF_FIRST_S
                     await self._consume(client)
+            except MqttTlsError as exc:
+                log.error("MQTT TLS set-up failed: %s; retrying in %.1fs", exc, backoff)
             except aiomqtt.MqttError as exc:
-                log.warning("MQTT connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                explained = explain_tls_failure(self._endpoint, str(exc))
+                if explained is not None:
+                    log.error("%s; retrying in %.1fs", explained, backoff)
+                else:
+                    log.warning("MQTT connection lost (%s); reconnecting in %.1fs", exc, backoff)
             finally:
                 self.subscribed.clear()
                 self._publisher.detach()

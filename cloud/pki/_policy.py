@@ -155,3 +155,26 @@ def sign(builder: x509.CertificateBuilder, key: CertificateIssuerPrivateKeyTypes
 def utc_now() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def crl(
+    issuer: x509.Certificate,
+    key: CertificateIssuerPrivateKeyTypes,
+    revoked: Iterable[tuple[int, datetime]],
+    now: datetime,
+) -> x509.CertificateRevocationList:
+    """A CRL of ``revoked`` (serial, when) valid until the CA itself expires.
+
+    OpenSSL (under Mosquitto) refuses every client once a CRL's nextUpdate has passed, so the CRL lives
+    as long as the CA: it is re-signed on every revocation, never left to go stale.
+    """
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - BACKDATE)
+        .next_update(issuer.not_valid_after_utc)
+    )
+    for serial, when in sorted(dict(revoked).items()):
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        builder = builder.add_revoked_certificate(entry)
+    return builder.sign(key, hashes.SHA256())

@@ -3,14 +3,16 @@
 An agent makes its own key and sends a CSR; the CA checks the CSR's signature and key, then issues a
 client certificate whose CN is the id *the cloud* assigned. Whatever subject or SAN the agent asked
 for is ignored, so an agent can never name itself into another agent's MQTT subtree: the broker uses
-the CN as the username (``use_identity_as_username``) and the ACL ``pattern readwrite mpm/v1/%u/#``.
+the CN as the username (``use_identity_as_username``) and the ACL written by ``mpm-cloud broker-config``.
 
-On disk: ``ca.key`` (PKCS#8 PEM, mode 0600, encrypted when a passphrase is configured) and ``ca.crt``.
+On disk: ``ca.key`` (PKCS#8 PEM, mode 0600, encrypted when a passphrase is configured), ``ca.crt`` and
+``crl.pem`` (0644: the broker reads them), and ``issued.txt`` (0600: every agent serial, for revocation).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +26,14 @@ from cryptography.x509.oid import NameOID
 
 from cloud.pki import _policy
 from cloud.pki._files import write_atomic
+from cloud.pki._issued import record_issued
 from cloud.pki.errors import CertificateRejected, CsrRejected, PkiError
 from firmware_protocols.sync import validate_agent_id
 from firmware_protocols.sync.errors import SyncProtocolError
 
 CA_KEY_FILE: Final = "ca.key"
 CA_CERT_FILE: Final = "ca.crt"
+CRL_FILE: Final = "crl.pem"
 DEFAULT_CA_NAME: Final = "MPM Edge agent CA"
 # 398 days: the longest lifetime browsers accept for TLS leaves; agents renew well before it ends.
 DEFAULT_AGENT_DAYS: Final = 398
@@ -53,9 +57,17 @@ class ServerCredentials:
 class CertificateAuthority:
     """An EC P-256 CA that signs agent client certificates and broker server certificates."""
 
-    def __init__(self, *, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate) -> None:
+    def __init__(
+        self,
+        *,
+        key: ec.EllipticCurvePrivateKey,
+        certificate: x509.Certificate,
+        directory: Path | None = None,
+    ) -> None:
         self._key = key
         self.certificate = certificate
+        # Where the CA lives on disk (create/load set it): agent serials are recorded there for the CRL.
+        self.directory = directory
 
     @classmethod
     def create(
@@ -70,10 +82,14 @@ class CertificateAuthority:
         if (directory / CA_KEY_FILE).exists():
             raise PkiError(f"{directory / CA_KEY_FILE} already exists; refusing to replace a CA key")
         key = ec.generate_private_key(ec.SECP256R1())
-        ca = cls(key=key, certificate=_policy.ca_certificate(key, name, now or _policy.utc_now()))
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        when = now or _policy.utc_now()
+        ca = cls(key=key, certificate=_policy.ca_certificate(key, name, when), directory=directory)
+        # 0755: the broker, running as its own user, reads ca.crt and crl.pem here; ca.key stays 0600.
+        directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+        os.chmod(directory, 0o755)
         write_atomic(directory / CA_KEY_FILE, _private_pem(key, passphrase), mode=0o600)
         write_atomic(directory / CA_CERT_FILE, ca.certificate_pem.encode(), mode=0o644)
+        ca.write_crl(revoked=[], now=when)
         return ca
 
     @classmethod
@@ -88,7 +104,7 @@ class CertificateAuthority:
         certificate = x509.load_pem_x509_certificate((directory / CA_CERT_FILE).read_bytes())
         if certificate.public_key() != key.public_key():
             raise PkiError("ca.crt does not belong to ca.key")
-        return cls(key=key, certificate=certificate)
+        return cls(key=key, certificate=certificate, directory=directory)
 
     @property
     def certificate_pem(self) -> str:
@@ -114,7 +130,36 @@ class CertificateAuthority:
             window=window,
             usage=_policy.CLIENT_AUTH,
         )
-        return _pem(_policy.sign(builder, self._key))
+        certificate = _policy.sign(builder, self._key)
+        if self.directory is not None:
+            record_issued(self.directory, certificate.serial_number, agent_id)
+        return _pem(certificate)
+
+    def issue_client_cert(self, name: str, *, valid_days: int = DEFAULT_AGENT_DAYS) -> ServerCredentials:
+        """A clientAuth certificate and a fresh key for ``name`` (the cloud's own MQTT identity)."""
+        _check_agent_id(name)
+        key = ec.generate_private_key(ec.SECP256R1())
+        window = _policy.validity(_policy.utc_now(), valid_days, self.certificate.not_valid_after_utc)
+        builder = _policy.leaf_builder(
+            subject=_policy.common_name(name),
+            public_key=key.public_key(),
+            issuer=self.certificate,
+            window=window,
+            usage=_policy.CLIENT_AUTH,
+        )
+        return ServerCredentials(
+            certificate_pem=_pem(_policy.sign(builder, self._key)),
+            private_key_pem=_private_pem(key, None).decode(),
+        )
+
+    def write_crl(self, *, revoked: Iterable[tuple[int, datetime]], now: datetime | None = None) -> Path:
+        """Sign a CRL listing ``revoked`` (serial, revocation time) and write it to ``crl.pem`` (0644)."""
+        if self.directory is None:
+            raise PkiError("this CA has no directory to write its CRL to")
+        crl = _policy.crl(self.certificate, self._key, revoked, now or _policy.utc_now())
+        path = self.directory / CRL_FILE
+        write_atomic(path, crl.public_bytes(serialization.Encoding.PEM), mode=0o644)
+        return path
 
     def verify_agent_cert(self, cert_pem: str | bytes, *, now: datetime | None = None) -> str:
         """Return the agent id of a certificate this CA issued, valid at ``now``, for clientAuth."""

@@ -159,7 +159,10 @@ def test_the_ca_is_persisted_with_a_private_key_file(tmp_path: Path) -> None:
     created = CertificateAuthority.create(tmp_path / "ca")
     key_file = tmp_path / "ca" / CA_KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert stat.S_IMODE((tmp_path / "ca").stat().st_mode) == 0o700
+    # The broker (its own user) reads ca.crt and crl.pem; only ca.key is private.
+    assert stat.S_IMODE((tmp_path / "ca").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "ca" / "ca.crt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "ca" / "crl.pem").stat().st_mode) == 0o644
     assert b"ENCRYPTED" not in key_file.read_bytes()
 
     loaded = CertificateAuthority.load(tmp_path / "ca")
