@@ -104,7 +104,7 @@ class Sandbox:
         script = self.root / "blocks" / f"{len(self.transcript):03d}.sh"
         script.write_text(text + "\n")
         assert self._shell.stdin is not None
-        self._shell.stdin.write(f"source {script}\necho {DONE}\n".encode())
+        self._shell.stdin.write(f"source {script}\necho; echo {DONE}\n".encode())
         self._shell.stdin.flush()
         output: list[str] = []
         deadline = time.monotonic() + timeout
@@ -122,7 +122,7 @@ class Sandbox:
             if line.rstrip("\n") == DONE:
                 break
             output.append(line)
-        printed = "".join(output)
+        printed = "".join(output)[:-1]  # the newline put before the marker
         self.transcript.append(f"$ {where}\n{printed}")
         return printed
 

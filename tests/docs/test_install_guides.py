@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from simulators.state_file import read_state
 from simulators.zk_terminal.server import ZkTerminal
@@ -64,6 +65,7 @@ def test_every_command_block_of_the_install_guides_is_run() -> None:
     assert all(len(part) >= 2 for part in (CLOUD_SET_UP, BOX_SET_UP, BOX_CHECKS, CLOUD_LATER))
 
 
+@pytest.mark.timeout(900)
 def test_the_documented_set_up_carries_a_punch_to_the_ledger_and_the_sign(tmp_path: Path) -> None:
     for port in (8000, 8883):
         assert not accepts_tcp("127.0.0.1", port), f"port {port} is taken: the guides need it free"
