@@ -1,10 +1,12 @@
 """Debounced publication of display content, retained, to ``mpm/v1/{agent}/down/display``.
 
-Rule: a commit that moved an organisation's balances calls ``changed(org)``; after
-``debounce_s`` of quiet-ish time every agent of every changed organisation gets fresh content
-(a burst of punches costs one publication). ``attach`` (each new broker connection) republishes
-every agent, so a new or restarted broker holds the retained content again. Content is built and
-its version committed before publishing; a failed publish stays pending for the next connection.
+Rule: a commit that moved an organisation's balances calls ``changed(org)``; every agent of every
+changed organisation then gets fresh content. ``debounce_s`` is a minimum interval, not a delay: the
+first change after a quiet spell is published at once (time to display), and the changes of a burst
+are coalesced into one publication per interval (a thousand awards in a second cost a handful).
+``attach`` (each new broker connection) republishes every agent, so a new or restarted broker holds
+the retained content again. Content is built and its version committed before publishing; a failed
+publish stays pending for the next connection.
 
 Commands ride along: every wake-up (``commands_queued`` or any change) publishes the commands not
 yet delivered and not expired (QoS 1, not retained) and then marks them delivered.
@@ -69,10 +71,15 @@ class DisplayPublisher:
 
     async def run(self) -> None:
         """Publish pending changes until cancelled."""
+        clock = asyncio.get_running_loop().time
+        last_publication = -self._debounce_s
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self._debounce_s)
+            wait = last_publication + self._debounce_s - clock()
+            if wait > 0:
+                await asyncio.sleep(wait)  # coalesce the rest of a burst into the next publication
             self._wake.clear()
+            last_publication = clock()
             client = self._client
             if client is None:
                 continue

@@ -24,6 +24,9 @@ from firmware_protocols.alpha_sign.constants import STX
 from firmware_protocols.sync import SignContent
 
 FIRST_BACKOFF_S = 0.2
+# Nested commands per packet: one pause after STX per packet; small enough that a packet at 9600 baud
+# stays well inside timeout_s and a sign's receive buffer.
+COMMANDS_PER_PACKET = 8
 
 
 class DeviceError(Exception):
@@ -134,10 +137,15 @@ class AlphaSignDriver:
         self._sent = self._wanted
 
     async def _send(self, stream: ByteStream, commands: list[Command]) -> None:
-        """One packet per command, checksummed, pausing after STX; each inside ``timeout_s``."""
+        """The changes as nested commands, a few per packet, pausing once after each packet's STX.
+
+        The pause after STX is per packet, not per command, so nesting is what keeps a one-rank
+        change to one pause (time to display); each packet is written inside ``timeout_s``.
+        """
         address = self._config.address.upper()
-        for command in commands:
-            wire = encode_packet(Packet(commands=(command,), address=address, checksum=True))
+        for start in range(0, len(commands), COMMANDS_PER_PACKET):
+            nested = tuple(commands[start : start + COMMANDS_PER_PACKET])
+            wire = encode_packet(Packet(commands=nested, address=address, checksum=True))
             head, tail = wire.split(bytes([STX]), 1)
             try:
                 async with asyncio.timeout(self._config.timeout_s):
