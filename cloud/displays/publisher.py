@@ -46,6 +46,11 @@ class DisplayPublisher:
         self.published = 0  # count of display messages handed to the broker (for tests and metrics)
         self.commands_sent = 0
 
+    @property
+    def pending_orgs(self) -> set[int]:
+        """Organisations whose change waits for the next publication."""
+        return set(self._pending_orgs)
+
     def attach(self, client: aiomqtt.Client) -> None:
         """Publish through ``client`` from now on, starting with every agent's content."""
         self._client = client
