@@ -20,6 +20,7 @@ Blocks run in one shell under ``set -eo pipefail``: the first failing command en
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -143,8 +144,10 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self._shell.kill()
                 self._shell.wait()
-        assert self._shell.stdout is not None
-        self._shell.stdout.close()
+        for pipe in (self._shell.stdin, self._shell.stdout):
+            if pipe is not None and not pipe.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    pipe.close()
 
     def _read(self) -> None:
         assert self._shell.stdout is not None
