@@ -22,6 +22,7 @@ from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
 from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
+from cloud.deploy.anonymous_probe import open_broker_refusal
 from cloud.deploy.cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in DEPLOY_COMMANDS:
         return run_deploy_command(settings, args)
     if args.command == "serve":
+        refusal = open_broker_refusal(settings)
+        if refusal is not None:
+            print(f"mpm-cloud: {refusal}", file=sys.stderr)
+            return EX_CONFIG
         return _serve(settings, args.host or settings.api_host, args.port or settings.api_port)
     try:
         return asyncio.run(_run_once(settings, args))

@@ -73,6 +73,7 @@ class AgentOut(Out):
     last_status_at: dt.datetime | None
     display_version: int
     created_at: dt.datetime
+    retired_at: dt.datetime | None = None
 
 
 class MemberIn(BaseModel):

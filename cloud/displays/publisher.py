@@ -1,5 +1,6 @@
 """Debounced publication of display content, retained, to ``mpm/v1/{agent}/down/display``.
 
+<<<<<<< HEAD
 Rule: a commit that moved an organisation's balances calls ``changed(org)``; every agent of every
 changed organisation then gets fresh content. ``debounce_s`` is a minimum interval, not a delay: the
 first change after a quiet spell is published at once (time to display), and the changes of a burst
@@ -7,6 +8,14 @@ are coalesced into one publication per interval (a thousand awards in a second c
 ``attach`` (each new broker connection) republishes every agent, so a new or restarted broker holds
 the retained content again. Content is built and its version committed before publishing; a failed
 publish stays pending for the next connection.
+=======
+Rule: a commit that moved an organisation's balances calls ``changed(org)``; after
+``debounce_s`` of quiet-ish time every agent of every changed organisation gets fresh content
+(a burst of punches costs one publication). ``attach`` (each new broker connection) republishes
+every agent, so a new or restarted broker holds the retained content again. Retired agents get
+nothing: no display content, no commands. Content is built and
+its version committed before publishing; a failed publish stays pending for the next connection.
+>>>>>>> deploy
 
 Commands ride along: every wake-up (``commands_queued`` or any change) publishes the commands not
 yet delivered and not expired (QoS 1, not retained) and then marks them delivered.
@@ -31,6 +40,7 @@ from firmware_protocols import sync
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_DB_ERROR_S = 1.0
+_RETIRED_AGENT_IDS = select(Agent.agent_id).where(Agent.retired_at.is_not(None))
 
 
 class DisplayPublisher:
@@ -103,7 +113,10 @@ class DisplayPublisher:
 
     async def _publish_commands(self, client: aiomqtt.Client) -> None:
         async with self._sessions() as session:
+            retired = set((await session.execute(_RETIRED_AGENT_IDS)).scalars())
             for agent_id, command in await commands.deliverable(session):
+                if agent_id in retired:
+                    continue  # a retired agent is sent nothing; its commands simply expire
                 payload = sync.encode(commands.message(command))
                 await client.publish(sync.topic(agent_id, sync.Channel.COMMAND), payload, qos=1)
                 command.delivered_at = utc_now()
@@ -111,7 +124,7 @@ class DisplayPublisher:
                 self.commands_sent += 1
 
     async def _publish(self, client: aiomqtt.Client, orgs: set[int], everything: bool) -> None:
-        query = select(Agent).order_by(Agent.id)
+        query = select(Agent).where(Agent.retired_at.is_(None)).order_by(Agent.id)
         if not everything:
             query = query.where(Agent.org_id.in_(orgs))
         async with self._sessions() as session:

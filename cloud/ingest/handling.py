@@ -60,8 +60,10 @@ async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -
 async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: bytes) -> Outcome:
     async with sessions() as session:
         agent = await _agent(session, agent_id)
-        if agent is None:
-            quarantine(session, topic, payload, f"unknown agent {agent_id!r}")
+        if agent is None or agent.retired_at is not None:
+            # Retired: stored nowhere and not acked, so the box keeps its events (re-enrol to recover).
+            why = "unknown agent" if agent is None else "retired agent"
+            quarantine(session, topic, payload, f"{why} {agent_id!r}")
             await session.commit()
             return Outcome()
         try:
@@ -84,8 +86,8 @@ async def _status(sessions: SessionFactory, agent_id: str, payload: bytes) -> Ou
         return await _quarantined(sessions, sync.topic(agent_id, sync.Channel.STATUS), payload, str(exc))
     async with sessions() as session:
         agent = await _agent(session, agent_id)
-        if agent is None:
-            log.warning("status from unknown agent %s ignored", agent_id)
+        if agent is None or agent.retired_at is not None:
+            log.warning("status from unknown or retired agent %s ignored", agent_id)
             return Outcome()
         agent.last_status = json.loads(payload)
         agent.last_status_at = utc_now()

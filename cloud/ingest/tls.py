@@ -3,13 +3,21 @@ that name the file or certificate at fault when TLS fails (the usual cause of "c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ssl
 from pathlib import Path
+from typing import Final
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from cloud.settings import MqttEndpoint
+
+# A broker that refuses our client certificate says so in a TLS alert that, under TLS 1.3, arrives
+# after the handshake; paho only logs it. A second, bare TLS connection reads that alert back.
+ALERT_WAIT_S: Final = 2.0
+CONNECT_WAIT_S: Final = 5.0
 
 
 class MqttTlsError(Exception):
@@ -33,6 +41,36 @@ def client_tls_context(endpoint: MqttEndpoint) -> ssl.SSLContext | None:
                 f"cannot load the client certificate and key: {error}"
             ) from error
     return context
+
+
+async def explain_connect_failure(endpoint: MqttEndpoint, error: str) -> str | None:
+    """For a connection that failed before subscribing: a sentence naming the TLS file or certificate
+    at fault, or None when TLS is not the cause."""
+    if endpoint.tls and explain_tls_failure(endpoint, error) is None:
+        error = await _tls_alert(endpoint) or error
+    return explain_tls_failure(endpoint, error)
+
+
+async def _tls_alert(endpoint: MqttEndpoint) -> str | None:
+    try:
+        context = client_tls_context(endpoint)
+        connecting = asyncio.open_connection(endpoint.host, endpoint.port, ssl=context)
+        reader, writer = await asyncio.wait_for(connecting, CONNECT_WAIT_S)
+    except (ssl.SSLError, MqttTlsError) as error:
+        return str(error)
+    except (OSError, TimeoutError):
+        return None
+    try:
+        await asyncio.wait_for(reader.read(1), ALERT_WAIT_S)  # silence: the broker accepted us
+    except ssl.SSLError as error:
+        return str(error)
+    except (OSError, TimeoutError):
+        return None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    return None
 
 
 def explain_tls_failure(endpoint: MqttEndpoint, error: str) -> str | None:

@@ -23,7 +23,7 @@ import aiomqtt
 from cloud.db.session import SessionFactory
 from cloud.displays.publisher import DisplayPublisher
 from cloud.ingest.handling import handle_message
-from cloud.ingest.tls import MqttTlsError, client_tls_context, explain_tls_failure
+from cloud.ingest.tls import MqttTlsError, client_tls_context, explain_connect_failure
 from cloud.settings import MqttEndpoint
 from firmware_protocols import sync
 
@@ -70,14 +70,21 @@ class IngestWorker:
         """Consume until cancelled, reconnecting with jittered exponential backoff."""
         backoff = BACKOFF_FIRST_S
         while True:
+            client: aiomqtt.Client | None = None
             try:
-                async with mqtt_client(self._endpoint, "ingest") as client:
+                client = mqtt_client(self._endpoint, "ingest")
+                async with client:
                     backoff = BACKOFF_FIRST_S
                     await self._consume(client)
             except MqttTlsError as exc:
                 log.error("MQTT TLS set-up failed: %s; retrying in %.1fs", exc, backoff)
             except aiomqtt.MqttError as exc:
-                explained = explain_tls_failure(self._endpoint, str(exc))
+                # Before the subscription a failure is often TLS (wrong CA, refused certificate): name it.
+                explained = (
+                    None
+                    if self.subscribed.is_set()
+                    else await explain_connect_failure(self._endpoint, str(exc))
+                )
                 if explained is not None:
                     log.error("%s; retrying in %.1fs", explained, backoff)
                 else:
@@ -85,6 +92,7 @@ class IngestWorker:
             finally:
                 self.subscribed.clear()
                 self._publisher.detach()
+                _close_socket(client)
             await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, BACKOFF_MAX_S)
 
@@ -117,6 +125,13 @@ class IngestWorker:
         if self._exit_after_commits and self._commits >= self._exit_after_commits:
             log.critical("fault injection: exiting after commit %d, before its ack", self._commits)
             os._exit(137)
+
+
+def _close_socket(client: aiomqtt.Client | None) -> None:
+    """Close what a failed connect left open (aiomqtt does not when the CONNACK never comes)."""
+    sock = client._client.socket() if client is not None else None
+    if sock is not None:
+        sock.close()
 
 
 def _payload_bytes(payload: object) -> bytes:

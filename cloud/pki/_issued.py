@@ -10,17 +10,29 @@ import os
 from pathlib import Path
 from typing import Final
 
+from cloud.pki.errors import PkiError
+
 ISSUED_FILE: Final = "issued.txt"
 
 
 def record_issued(directory: Path, serial: int, agent_id: str) -> None:
-    """Append one issued certificate; durable before the certificate is handed out."""
-    fd = os.open(directory / ISSUED_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    """Append one issued certificate; durable before the certificate is handed out.
+
+    A certificate that could not be recorded could never be revoked, so it is not issued: the
+    failure is a ``PkiError`` naming the file.
+    """
     try:
-        os.write(fd, f"{serial:x} {agent_id}\n".encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(directory / ISSUED_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{serial:x} {agent_id}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise PkiError(
+            f"cannot record the certificate for {agent_id} in {directory / ISSUED_FILE} (the cloud must be "
+            f"able to write the CA directory): {error}"
+        ) from error
 
 
 def serials_issued_to(directory: Path, agent_id: str) -> list[int]:

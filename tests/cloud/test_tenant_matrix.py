@@ -72,6 +72,7 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/agents/{agent}/commands", {"type": "sync_time"}
     ),
     ("GET", "/api/v1/agents/{agent_id}/commands"): Case("GET", "/api/v1/agents/{agent}/commands"),
+    ("POST", "/api/v1/agents/{agent_id}/retire"): Case("POST", "/api/v1/agents/{agent}/retire"),
     ("GET", "/api/v1/agents/{agent_id}/commands/{cmd_id}"): Case(
         "GET", "/api/v1/agents/{agent}/commands/{command}"
     ),

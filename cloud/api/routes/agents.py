@@ -1,11 +1,11 @@
-"""Site agents: register by identity, list, get with the last status; commands and their results."""
+"""Site agents: register by identity, list, get with the last status, retire; commands and results."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from cloud.api.problems import not_found, problem
 from cloud.api.schemas import AgentIn, AgentOut
 from cloud.db.base import utc_now
 from cloud.db.models import Agent, AgentCommand, Site
+from cloud.deploy.retirement import RevocationUnavailable, revoke_certificates
 from cloud.domain import audit_log, commands
 from firmware_protocols import sync
 
@@ -55,6 +56,42 @@ async def list_agents(session: SessionDep, principal: Viewer, page: PageDep) -> 
 async def get_agent(agent_id: str, session: SessionDep, principal: Viewer) -> AgentOut:
     """One agent with its last reported status."""
     return AgentOut.model_validate(await agent_by_id(session, agent_id, principal.org_id))
+
+
+class RetiredOut(BaseModel):
+    """The retired agent, the certificate serials newly revoked and the CRL the broker must reload."""
+
+    agent: AgentOut
+    revoked_serials: list[str]
+    crl_file: str | None = Field(description="null when the cloud has no agent CA configured")
+    broker_action: str
+
+
+@router.post("/{agent_id}/retire")
+async def retire_agent(
+    agent_id: str, request: Request, session: SessionDep, principal: OrgAdmin
+) -> RetiredOut:
+    """Retire an agent for good: its events are refused, displays and commands stop, its certificates
+    are revoked in the CA's CRL (the broker applies it on ``systemctl reload mosquitto``)."""
+    agent = await agent_by_id(session, agent_id, principal.org_id)
+    if agent.retired_at is not None:
+        raise problem(409, f"agent {agent_id!r} was already retired at {agent.retired_at.isoformat()}")
+    agent.retired_at = utc_now()
+    try:
+        revocation = revoke_certificates(request.app.state.settings, agent.agent_id)
+    except RevocationUnavailable as error:
+        raise problem(503, f"the agent was not retired: {error}") from error
+    detail = {"revoked_serials": revocation.serials}
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "agent.retire", f"agent:{agent.agent_id}", detail
+    )
+    await session.commit()
+    return RetiredOut(
+        agent=AgentOut.model_validate(agent),
+        revoked_serials=revocation.serials,
+        crl_file=str(revocation.crl) if revocation.crl else None,
+        broker_action="systemctl reload mosquitto" if revocation.crl else "none (no agent CA configured)",
+    )
 
 
 class CommandIn(BaseModel):
@@ -100,6 +137,8 @@ async def send_command(
 ) -> CommandOut:
     """Queue a command; it is published on the agent's ``down/cmd`` topic and its result tracked."""
     agent = await agent_by_id(session, agent_id, principal.org_id)
+    if agent.retired_at is not None:
+        raise problem(409, f"agent {agent_id!r} is retired")
     if (
         len(sync.encode(sync.Command(cmd_id="x", expires_at=utc_now(), type=body.type, args=body.args)))
         > 60_000

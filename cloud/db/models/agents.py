@@ -25,6 +25,9 @@ class Agent(Base):
     # Version of the last display content published to this agent; only ever grows.
     display_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    # Set once by POST /agents/{id}/retire: ingest quarantines its events, displays stop, its
+    # certificates are in the CA's CRL. Never cleared: a box coming back is enrolled anew.
+    retired_at: Mapped[dt.datetime | None]
 
 
 class Display(Base):

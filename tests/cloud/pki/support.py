@@ -155,6 +155,11 @@ class Session:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        # Break the Session <-> paho cycle (callbacks are bound methods): freed by reference count,
+        # paho's __del__ closes its socket pair before the sockets are finalised (no ResourceWarning
+        # from a garbage collection that happens to finalise the sockets first).
+        self.client.on_connect = self.client.on_disconnect = self.client.on_message = None
+        self.client.on_subscribe = None
 
     def subscribe(self, *topics: str) -> None:
         done = threading.Event()
