@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,9 +26,11 @@ from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token
 from cloud.settings import CloudSettings
+from cloud.startup_report import database_location, log_startup, sqlite_file
 from firmware_protocols import sync
 
 EX_CONFIG = 78  # sysexits: configuration error
+log = logging.getLogger("cloud.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,10 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = CloudSettings()
     except pydantic.ValidationError as exc:
-        print(f"mpm-cloud: invalid settings: {exc}", file=sys.stderr)
+        print(f"mpm-cloud: invalid settings:\n{_settings_problems(exc)}", file=sys.stderr)
         return EX_CONFIG
     if args.command == "ca-init":
         return _ca_init(settings, args)
+    # Every other command opens the database, so it runs with the service's environment: its key.
+    refusal = settings.master_key_refusal()
+    if refusal is not None:
+        print(f"mpm-cloud: {refusal}", file=sys.stderr)
+        return EX_CONFIG
+    if args.command == "create-org" and not args.create and _missing_database(settings):
+        return EX_CONFIG
     if args.command == "serve":
         return _serve(settings, args.host or settings.api_host, args.port or settings.api_port)
     try:
@@ -62,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     org = commands.add_parser("create-org", help="create an organisation; prints its first org-admin token")
     org.add_argument("name")
     org.add_argument("--kind", choices=[k.value for k in OrgKind], default=OrgKind.ENTERPRISE.value)
+    org.add_argument(
+        "--create", action="store_true", help="make a new SQLite database if none exists (refused otherwise)"
+    )
     demo = commands.add_parser("seed-demo", help="create (idempotently) a demo tenant; prints an admin token")
     demo.add_argument("--agent", required=True, help="agent id (its MQTT username)")
     demo.add_argument("--sign", required=True, help="sign name as in the agent's device inventory")
@@ -89,6 +102,28 @@ def _parser() -> argparse.ArgumentParser:
         help="also write broker.crt/broker.key for this broker name or IP (repeatable)",
     )
     return parser
+
+
+def _settings_problems(error: pydantic.ValidationError) -> str:
+    """One indented line per invalid setting, named by its environment variable."""
+    lines = []
+    for problem in error.errors():
+        where = "MPM_" + str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def _missing_database(settings: CloudSettings) -> bool:
+    """True (after saying why) when create-org would silently make a new SQLite file."""
+    path = sqlite_file(settings.database_url)
+    if path is None or path.exists():
+        return False
+    print(
+        f"mpm-cloud: no database at {path}: run create-org with the cloud's MPM_DATABASE_URL "
+        "(a relative sqlite path is relative to the current folder), or pass --create to make a new one",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _ca_init(settings: CloudSettings, args: argparse.Namespace) -> int:
@@ -172,6 +207,7 @@ def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
 
 
 async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
+    log_startup(settings, os.environ, log)
     engine = create_engine(settings.database_url)
     try:
         await upgrade_head(engine)
@@ -188,6 +224,8 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
                     session, org.id, audit_log.SYSTEM, "org.create", f"organisation:{org.id}", detail
                 )
                 print(token)
+                where = database_location(settings.database_url)
+                print(f"mpm-cloud: organisation {org.id} created in {where}", file=sys.stderr)
             elif args.command == "seed-demo":
                 sync.validate_agent_id(args.agent)
                 seed = await seed_demo(session, args.agent, args.sign)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Final, Literal, Self
+from typing import Final, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.privacy import MasterKey
@@ -16,6 +16,20 @@ from cloud.privacy import MasterKey
 # The development master key: public, so anything it protects is not protected. Used only when no
 # MPM_MASTER_KEY is set and the environment is "development" (or MPM_ALLOW_DEV_KEY is true).
 DEV_MASTER_KEY: Final = MasterKey(hashlib.sha256(b"mpm-edge development master key").digest())
+MAKE_A_KEY: Final = "make one with: openssl rand -base64 32"
+NO_MASTER_KEY: Final = (
+    "MPM_MASTER_KEY is not set and MPM_ENVIRONMENT is production (the default): refusing to encrypt "
+    f"with the public development key; {MAKE_A_KEY} (keep it safe: it wraps every organisation's "
+    "data key), or set MPM_ENVIRONMENT=development for a test set-up"
+)
+DEV_KEY_WARNING: Final = (
+    "the PUBLIC development master key is in use: sensitive fields are NOT protected; "
+    f"set MPM_MASTER_KEY ({MAKE_A_KEY}) before storing real data"
+)
+
+
+class MasterKeyMissing(Exception):
+    """Production without MPM_MASTER_KEY: the process must not start (exit 78)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -40,7 +54,8 @@ class CloudSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     display_debounce_s: float = 0.2
-    environment: Literal["development", "production"] = "development"
+    # Production unless told otherwise: a forgotten setting must fail safe, not fall back to the dev key.
+    environment: Literal["development", "production"] = "production"
     master_key: SecretStr | None = None  # base64 of 32 bytes; wraps every organisation's data key
     allow_dev_key: bool = False
     # Agent enrolment (ACC-3): the agent CA's directory (ca.key + ca.crt from CertificateAuthority.create),
@@ -79,14 +94,21 @@ class CloudSettings(BaseSettings):
             MasterKey.from_base64(value.get_secret_value())  # raises ValueError with the reason
         return value
 
-    @model_validator(mode="after")
-    def _no_dev_key_in_production(self) -> Self:
+    def master_key_refusal(self) -> str | None:
+        """Why this process may not run (production without a master key), or None."""
         if self.environment == "production" and self.master_key is None and not self.allow_dev_key:
-            raise ValueError("production needs MPM_MASTER_KEY (base64 of 32 random bytes)")
-        return self
+            return NO_MASTER_KEY
+        return None
+
+    def uses_dev_key(self) -> bool:
+        """True when the public development key protects this cloud's data."""
+        return self.master_key is None
 
     def master(self) -> MasterKey:
         """The configured master key, or the public development key where that is allowed."""
+        refusal = self.master_key_refusal()
+        if refusal is not None:
+            raise MasterKeyMissing(refusal)
         if self.master_key is None:
             return DEV_MASTER_KEY
         return MasterKey.from_base64(self.master_key.get_secret_value())

@@ -302,6 +302,7 @@ def render() -> str:
         "PostgreSQL. Needs `curl` and `jq`; start the service as in `cloud/README.md`.\n",
         "```sh",
         "export API=http://127.0.0.1:8000",
+        "export MPM_ENVIRONMENT=development   # a trial: the public dev key; production sets MPM_MASTER_KEY",
         'TOKEN=$(mpm-cloud create-org "Acme" --kind enterprise)   # the first org-admin token',
         "```\n",
     ]
