@@ -1,9 +1,11 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | retention run | ca-init."""
+"""``mpm-cloud``: serve | migrate | create-org | token issue | seed-demo | audit verify | retention run |
+ca-init."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import ipaddress
 import json
 import logging
@@ -24,7 +26,7 @@ from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
-from cloud.domain.orgs import create_org, issue_token
+from cloud.domain.orgs import create_org, issue_token, issue_token_record
 from cloud.settings import CloudSettings
 from cloud.startup_report import database_location, log_startup, sqlite_file
 from firmware_protocols import sync
@@ -75,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     org.add_argument(
         "--create", action="store_true", help="make a new SQLite database if none exists (refused otherwise)"
     )
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    issue = token_commands.add_parser(
+        "issue", help="issue a token for an organisation (e.g. a new org-admin token when all expired)"
+    )
+    issue.add_argument("--org", type=int, required=True, help="organisation id")
+    issue.add_argument("--role", choices=[r.value for r in Role], default=Role.ORG_ADMIN.value)
+    issue.add_argument("--days", type=int, help="lifetime in days (default MPM_TOKEN_LIFETIME_DAYS, 90)")
+    issue.add_argument("--label", default="mpm-cloud token issue")
     demo = commands.add_parser("seed-demo", help="create (idempotently) a demo tenant; prints an admin token")
     demo.add_argument("--agent", required=True, help="agent id (its MQTT username)")
     demo.add_argument("--sign", required=True, help="sign name as in the agent's device inventory")
@@ -188,6 +199,31 @@ async def _run_retention(session: AsyncSession, *, dry_run: bool, as_json: bool)
     return 0
 
 
+async def _issue_token(session: AsyncSession, settings: CloudSettings, args: argparse.Namespace) -> int:
+    """Print a new token for ``--org`` (audited as the system); 1 when the organisation does not exist."""
+    if await session.get(Organisation, args.org) is None:
+        print(f"mpm-cloud: organisation {args.org} does not exist", file=sys.stderr)
+        return 1
+    days = args.days if args.days is not None else settings.token_lifetime_days
+    if not 1 <= days <= 3650:
+        print("mpm-cloud: --days must be 1 … 3650", file=sys.stderr)
+        return 2
+    secret, record = await issue_token_record(
+        session, args.org, Role(args.role), label=args.label, lifetime=dt.timedelta(days=days)
+    )
+    detail = {"role": args.role, "expires_at": record.expires_at.isoformat(), "via": "cli"}
+    await audit_log.record(
+        session, args.org, audit_log.SYSTEM, "token.issue", f"api_token:{record.id}", detail
+    )
+    await session.commit()
+    print(secret)
+    print(
+        f"mpm-cloud: {args.role} token {record.id} expires {record.expires_at:%Y-%m-%d %H:%M} UTC",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _serve(settings: CloudSettings, host: str, port: int) -> int:
     import uvicorn  # imported here: the other commands do not need the web server
 
@@ -216,9 +252,14 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
                 return await _verify_audit(session, args.org)
             if args.command == "retention":
                 return await _run_retention(session, dry_run=args.dry_run, as_json=args.json)
+            if args.command == "token":
+                return await _issue_token(session, settings, args)
             if args.command == "create-org":
                 org = await create_org(session, args.name, OrgKind(args.kind))
-                token = await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org")
+                lifetime = dt.timedelta(days=settings.token_lifetime_days)
+                token = await issue_token(
+                    session, org.id, Role.ORG_ADMIN, label="create-org", lifetime=lifetime
+                )
                 detail = {"name": args.name, "kind": args.kind, "first_token": "org_admin"}
                 await audit_log.record(
                     session, org.id, audit_log.SYSTEM, "org.create", f"organisation:{org.id}", detail

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.privacy import MasterKey
@@ -58,6 +58,8 @@ class CloudSettings(BaseSettings):
     environment: Literal["development", "production"] = "production"
     master_key: SecretStr | None = None  # base64 of 32 bytes; wraps every organisation's data key
     allow_dev_key: bool = False
+    # Lifetime of a bearer token issued without an explicit expiry (the first org-admin token included).
+    token_lifetime_days: int = Field(default=90, ge=1, le=3650)
     # Agent enrolment (ACC-3): the agent CA's directory (ca.key + ca.crt from CertificateAuthority.create),
     # its key passphrase, the broker URL enrolled agents are told to use, and the cloud URL put in QR
     # codes (unset: the URL the admin called). Enrolment answers 503 until the CA dir and agent URL are set.

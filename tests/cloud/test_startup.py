@@ -179,3 +179,16 @@ def test_invalid_settings_name_the_variable(tmp_path: Path) -> None:
     result = cloud("migrate", env=env)
     assert result.returncode == 78
     assert "MPM_ENVIRONMENT: Input should be 'development' or 'production'" in result.stderr
+
+
+def test_token_issue_recovers_an_organisation_whose_tokens_expired(tmp_path: Path) -> None:
+    env = _environ(tmp_path / "c.db", MPM_ENVIRONMENT="development")
+    assert cloud("create-org", "Acme", "--create", env=env).returncode == 0
+    issued = cloud("token", "issue", "--org", "1", "--days", "7", env=env)
+    assert issued.returncode == 0, issued.stderr
+    assert len(issued.stdout.strip()) >= 40
+    assert "org_admin token 2 expires" in issued.stderr
+    missing = cloud("token", "issue", "--org", "9", env=env)  # control: a wrong id is refused
+    assert missing.returncode == 1
+    assert "organisation 9 does not exist" in missing.stderr
+    assert missing.stdout == ""
