@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from cloud.api.deps import OrgAdmin, SessionDep
+from cloud.api.deps import OrgAdmin, PublisherDep, SessionDep
 from cloud.api.lookups import owned
 from cloud.api.problems import not_found, problem
 from cloud.db.base import utc_now
@@ -173,7 +173,9 @@ async def enrolment_token_qr(
 
 
 @router.post("/enrol", status_code=201)
-async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: EnrolmentDep) -> EnrolOut:
+async def enrol(
+    body: EnrolIn, request: Request, session: SessionDep, context: EnrolmentDep, publisher: PublisherDep
+) -> EnrolOut:
     """Trade an enrolment token and a CSR for a certificate, the CA certificate and the broker URL."""
     address = request.client.host if request.client else "unknown"
     credential = credential_from(body.token)
@@ -202,6 +204,8 @@ async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: E
     await audit_log.record(session, row.org_id, ENROLMENT_ACTOR, "agent.enrol", f"agent:{agent_id}", detail)
     log.info("agent %s enrolled into organisation %s site %s", agent_id, row.org_id, row.site_id)
     await session.commit()
+    if publisher is not None:
+        publisher.changed(row.org_id)  # its signs get the default ranking, retained, before it connects
     return EnrolOut(
         agent_id=agent_id,
         certificate=certificate,
