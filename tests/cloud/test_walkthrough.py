@@ -111,7 +111,7 @@ STEPS = [
         "POST",
         "/api/v1/tokens",
         {"role": "manager", "label": "Bob's phone", "member_id": "$BOB"},
-        save={"BOB_TOKEN": ".token"},
+        save={"BOB_TOKEN": ".token", "BOB_TOKEN_ID": ".id"},
         expect=201,
     ),
     Step(
@@ -272,6 +272,14 @@ STEPS = [
         "Generated attendance entries, to review (any of them can be revoked like any entry)",
         "GET",
         "/api/v1/ledger-entries?source=attendance",
+    ),
+    Step(
+        "Tokens expire (90 days unless told otherwise): swap Bob's for a new one; the old one stops at once",
+        "POST",
+        "/api/v1/tokens/$BOB_TOKEN_ID/rotate",
+        save={"BOB_TOKEN": ".token"},
+        check={".role": "manager", ".label": "Bob's phone"},
+        expect=201,
     ),
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
     Step("… whose hash chain verifies", "GET", "/api/v1/audit/verify", check={".intact": True}),
