@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cloud.startup_report import database_location
 from tests.support.network import accepts_tcp, free_port
 from tests.support.polling import wait_for
 
@@ -192,3 +193,22 @@ def test_token_issue_recovers_an_organisation_whose_tokens_expired(tmp_path: Pat
     assert missing.returncode == 1
     assert "organisation 9 does not exist" in missing.stderr
     assert missing.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+asyncpg://mpm:s3cret@db.example:5432/mpm",
+            "postgresql+asyncpg://mpm:***@db.example:5432/mpm",
+        ),
+        (
+            "sqlite+aiosqlite:////var/lib/mpm-cloud/mpm-cloud.db",
+            "SQLite file /var/lib/mpm-cloud/mpm-cloud.db",
+        ),
+        ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+        ("not a url", "an unparseable MPM_DATABASE_URL"),
+    ],
+)
+def test_the_database_location_never_shows_a_password(url: str, expected: str) -> None:
+    assert database_location(url) == expected
