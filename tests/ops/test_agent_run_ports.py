@@ -93,3 +93,16 @@ def test_a_relative_path_fails_even_when_it_exists_here(
     assert not found.ok
     assert found.exit_code == 69
     assert found.detail.startswith("not an absolute device path")
+
+
+def test_mpm_agent_ports_flags_a_relative_path_too(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "ttyUSB0")
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "ports", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "not an absolute device path; write /dev/ttyUSB0" in result.stdout + result.stderr
