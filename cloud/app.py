@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from fastapi import FastAPI
 
-from cloud.api import health, problems
+from cloud.api import docs_assets, health, problems
 from cloud.api.routes import api_router
 from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
@@ -20,6 +21,7 @@ from cloud.displays.publisher import DisplayPublisher
 from cloud.domain import retention
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
+from cloud.startup_report import log_startup
 
 log = logging.getLogger(__name__)
 RETENTION_PERIOD_S = 24 * 3600.0  # RET-1: daily
@@ -30,11 +32,13 @@ def create_app(settings: CloudSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        master = settings.master()  # production without MPM_MASTER_KEY: MasterKeyMissing, no start
+        log_startup(settings, os.environ, log)
         engine = create_engine(settings.database_url)
         await upgrade_head(engine)
         app.state.settings = settings
         app.state.sessions = sessions = session_factory(engine)
-        app.state.master_key = settings.master()
+        app.state.master_key = master
         app.state.publisher = app.state.worker = None
         tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
         endpoint = settings.mqtt_endpoint()
@@ -52,8 +56,9 @@ def create_app(settings: CloudSettings) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await engine.dispose()
 
-    app = FastAPI(title="MPM Edge cloud", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="MPM Edge cloud", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     problems.install(app)
+    docs_assets.install(app)
     app.include_router(api_router)
     app.include_router(health.router)
     return app

@@ -1,13 +1,15 @@
-"""``mpm-cloud``: serve | migrate | create-org | seed-demo | audit verify | retention run | ca-init |
-broker-config | mqtt-identity."""
+"""``mpm-cloud``: serve | migrate | create-org | token issue | seed-demo | audit verify | retention run |
+ca-init | broker-config | mqtt-identity."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -26,12 +28,14 @@ from cloud.deploy.anonymous_probe import open_broker_refusal
 from cloud.deploy.cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
-from cloud.domain.orgs import create_org, issue_token
+from cloud.domain.orgs import create_org, issue_token, issue_token_record
 from cloud.env_file import load_env_file
 from cloud.settings import CloudSettings
+from cloud.startup_report import database_location, log_startup, sqlite_file
 from firmware_protocols import sync
 
 EX_CONFIG = 78  # sysexits: configuration error
+log = logging.getLogger("cloud.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,12 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = CloudSettings()
     except pydantic.ValidationError as exc:
-        print(f"mpm-cloud: invalid settings: {exc}", file=sys.stderr)
+        print(f"mpm-cloud: invalid settings:\n{_settings_problems(exc)}", file=sys.stderr)
         return EX_CONFIG
     if args.command == "ca-init":
         return _ca_init(settings, args)
     if args.command in DEPLOY_COMMANDS:
         return run_deploy_command(settings, args)
+    # Every other command opens the database, so it runs with the service's environment: its key.
+    refusal = settings.master_key_refusal()
+    if refusal is not None:
+        print(f"mpm-cloud: {refusal}", file=sys.stderr)
+        return EX_CONFIG
+    if args.command == "create-org" and not args.create and _missing_database(settings):
+        return EX_CONFIG
     if args.command == "serve":
         refusal = open_broker_refusal(settings)
         if refusal is not None:
@@ -83,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     org = commands.add_parser("create-org", help="create an organisation; prints its first org-admin token")
     org.add_argument("name")
     org.add_argument("--kind", choices=[k.value for k in OrgKind], default=OrgKind.ENTERPRISE.value)
+    org.add_argument(
+        "--create", action="store_true", help="make a new SQLite database if none exists (refused otherwise)"
+    )
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    issue = token_commands.add_parser(
+        "issue", help="issue a token for an organisation (e.g. a new org-admin token when all expired)"
+    )
+    issue.add_argument("--org", type=int, required=True, help="organisation id")
+    issue.add_argument("--role", choices=[r.value for r in Role], default=Role.ORG_ADMIN.value)
+    issue.add_argument("--days", type=int, help="lifetime in days (default MPM_TOKEN_LIFETIME_DAYS, 90)")
+    issue.add_argument("--label", default="mpm-cloud token issue")
     demo = commands.add_parser("seed-demo", help="create (idempotently) a demo tenant; prints an admin token")
     demo.add_argument("--agent", required=True, help="agent id (its MQTT username)")
     demo.add_argument("--sign", required=True, help="sign name as in the agent's device inventory")
@@ -111,6 +134,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_deploy_commands(commands)
     return parser
+
+
+def _settings_problems(error: pydantic.ValidationError) -> str:
+    """One indented line per invalid setting, named by its environment variable."""
+    lines = []
+    for problem in error.errors():
+        where = "MPM_" + str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def _missing_database(settings: CloudSettings) -> bool:
+    """True (after saying why) when create-org would silently make a new SQLite file."""
+    path = sqlite_file(settings.database_url)
+    if path is None or path.exists():
+        return False
+    print(
+        f"mpm-cloud: no database at {path}: run create-org with the cloud's MPM_DATABASE_URL "
+        "(a relative sqlite path is relative to the current folder), or pass --create to make a new one",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _ca_init(settings: CloudSettings, args: argparse.Namespace) -> int:
@@ -175,6 +220,31 @@ async def _run_retention(session: AsyncSession, *, dry_run: bool, as_json: bool)
     return 0
 
 
+async def _issue_token(session: AsyncSession, settings: CloudSettings, args: argparse.Namespace) -> int:
+    """Print a new token for ``--org`` (audited as the system); 1 when the organisation does not exist."""
+    if await session.get(Organisation, args.org) is None:
+        print(f"mpm-cloud: organisation {args.org} does not exist", file=sys.stderr)
+        return 1
+    days = args.days if args.days is not None else settings.token_lifetime_days
+    if not 1 <= days <= 3650:
+        print("mpm-cloud: --days must be 1 … 3650", file=sys.stderr)
+        return 2
+    secret, record = await issue_token_record(
+        session, args.org, Role(args.role), label=args.label, lifetime=dt.timedelta(days=days)
+    )
+    detail = {"role": args.role, "expires_at": record.expires_at.isoformat(), "via": "cli"}
+    await audit_log.record(
+        session, args.org, audit_log.SYSTEM, "token.issue", f"api_token:{record.id}", detail
+    )
+    await session.commit()
+    print(secret)
+    print(
+        f"mpm-cloud: {args.role} token {record.id} expires {record.expires_at:%Y-%m-%d %H:%M} UTC",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _serve(settings: CloudSettings, host: str, port: int) -> int:
     import uvicorn  # imported here: the other commands do not need the web server
 
@@ -194,6 +264,7 @@ def _after_graceful_stop(signum: int, frame: FrameType | None) -> None:
 
 
 async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
+    log_startup(settings, os.environ, log)
     engine = create_engine(settings.database_url)
     try:
         await upgrade_head(engine)
@@ -202,14 +273,21 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
                 return await _verify_audit(session, args.org)
             if args.command == "retention":
                 return await _run_retention(session, dry_run=args.dry_run, as_json=args.json)
+            if args.command == "token":
+                return await _issue_token(session, settings, args)
             if args.command == "create-org":
                 org = await create_org(session, args.name, OrgKind(args.kind))
-                token = await issue_token(session, org.id, Role.ORG_ADMIN, label="create-org")
+                lifetime = dt.timedelta(days=settings.token_lifetime_days)
+                token = await issue_token(
+                    session, org.id, Role.ORG_ADMIN, label="create-org", lifetime=lifetime
+                )
                 detail = {"name": args.name, "kind": args.kind, "first_token": "org_admin"}
                 await audit_log.record(
                     session, org.id, audit_log.SYSTEM, "org.create", f"organisation:{org.id}", detail
                 )
                 print(token)
+                where = database_location(settings.database_url)
+                print(f"mpm-cloud: organisation {org.id} created in {where}", file=sys.stderr)
             elif args.command == "seed-demo":
                 sync.validate_agent_id(args.agent)
                 seed = await seed_demo(session, args.agent, args.sign)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final, Literal, Self
 from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.privacy import MasterKey
@@ -16,6 +16,20 @@ from cloud.privacy import MasterKey
 # The development master key: public, so anything it protects is not protected. Used only when no
 # MPM_MASTER_KEY is set and the environment is "development" (or MPM_ALLOW_DEV_KEY is true).
 DEV_MASTER_KEY: Final = MasterKey(hashlib.sha256(b"mpm-edge development master key").digest())
+MAKE_A_KEY: Final = "make one with: openssl rand -base64 32"
+NO_MASTER_KEY: Final = (
+    "MPM_MASTER_KEY is not set and MPM_ENVIRONMENT is production (the default): refusing to encrypt "
+    f"with the public development key; {MAKE_A_KEY} (keep it safe: it wraps every organisation's "
+    "data key), or set MPM_ENVIRONMENT=development for a test set-up"
+)
+DEV_KEY_WARNING: Final = (
+    "the PUBLIC development master key is in use: sensitive fields are NOT protected; "
+    f"set MPM_MASTER_KEY ({MAKE_A_KEY}) before storing real data"
+)
+
+
+class MasterKeyMissing(Exception):
+    """Production without MPM_MASTER_KEY: the process must not start (exit 78)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -49,9 +63,12 @@ class CloudSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     display_debounce_s: float = 0.2
-    environment: Literal["development", "production"] = "development"
+    # Production unless told otherwise: a forgotten setting must fail safe, not fall back to the dev key.
+    environment: Literal["development", "production"] = "production"
     master_key: SecretStr | None = None  # base64 of 32 bytes; wraps every organisation's data key
     allow_dev_key: bool = False
+    # Lifetime of a bearer token issued without an explicit expiry (the first org-admin token included).
+    token_lifetime_days: int = Field(default=90, ge=1, le=3650)
     # Agent enrolment (ACC-3): the agent CA's directory (ca.key + ca.crt from CertificateAuthority.create),
     # its key passphrase, the broker URL enrolled agents are told to use, and the cloud URL put in QR
     # codes (unset: the URL the admin called). Enrolment answers 503 until the CA dir and agent URL are set.
@@ -98,14 +115,21 @@ class CloudSettings(BaseSettings):
             raise ValueError("MPM_MQTT_CA_FILE/CERT_FILE/KEY_FILE need an mqtts:// MPM_MQTT_URL")
         return self
 
-    @model_validator(mode="after")
-    def _no_dev_key_in_production(self) -> Self:
+    def master_key_refusal(self) -> str | None:
+        """Why this process may not run (production without a master key), or None."""
         if self.environment == "production" and self.master_key is None and not self.allow_dev_key:
-            raise ValueError("production needs MPM_MASTER_KEY (base64 of 32 random bytes)")
-        return self
+            return NO_MASTER_KEY
+        return None
+
+    def uses_dev_key(self) -> bool:
+        """True when the public development key protects this cloud's data."""
+        return self.master_key is None
 
     def master(self) -> MasterKey:
         """The configured master key, or the public development key where that is allowed."""
+        refusal = self.master_key_refusal()
+        if refusal is not None:
+            raise MasterKeyMissing(refusal)
         if self.master_key is None:
             return DEV_MASTER_KEY
         return MasterKey.from_base64(self.master_key.get_secret_value())

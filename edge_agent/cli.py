@@ -61,25 +61,22 @@ def _load(args: argparse.Namespace) -> AgentConfig | None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the agent until SIGTERM/SIGINT."""
     from edge_agent.app import run_agent  # the runtime stack is only imported to run
-    from edge_agent.ops.startup_checks import announce, check_serial_port, run_startup_checks, serial_ports_in
+    from edge_agent.ops.startup_checks import announce, run_startup_checks
 
     configure_logging(args.log_level)
-    # Config and database gate readiness. A serial port that is missing or closed to us is logged
-    # loudly but does not stop the agent: its driver retries, and punches from the terminals must
-    # keep flowing while a sign's adapter is unplugged.
+    # Config, database and every configured serial port gate readiness (docs/INSTALL.md §7): a port
+    # that is missing or closed to us exits 69 naming it and its devices, and systemd restarts us, which
+    # covers a USB adapter that enumerates late. A port lost while running is the driver's to retry.
     report = run_startup_checks(
         lambda: load_config(args.config, overrides=args.set),
         database_path=lambda c: c.outbox.path,
-        serial_ports=lambda c: [],
         config_errors=(ConfigError,),
+        port_wait_s=5.0,
     )
     if report.config is None or not report.ok:
         print(report.summary(), file=sys.stderr)
+        announce(report)  # systemd's Status: line says which check failed
         return report.exit_code
-    for port in serial_ports_in(report.config):
-        check = check_serial_port(port, wait_s=5.0)
-        if not check.ok:
-            logging.getLogger("edge_agent").error("%s: %s", check.name, check.detail)
     announce(report)
     config = report.config
     try:

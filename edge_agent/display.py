@@ -5,17 +5,20 @@ a retained message twice, and a replay must never overwrite newer content). Acce
 persisted first (outbox keep-latest, so signs show it again after a restart without the cloud),
 then handed to the signs by a separate task, so a slow sign never stalls the MQTT link. Each sign
 only ever gets its newest pending content (older pending content is replaced, not queued).
+Content for the sign ``sync.DEFAULT_SIGN`` goes to every sign the message does not name (the cloud
+sends it while no display is configured for this agent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Final, Protocol
 
 from edge_agent.outbox import Outbox
-from firmware_protocols.sync import DisplayContent, SignContent, decode_display
+from firmware_protocols.sync import DEFAULT_SIGN, DisplayContent, SignContent, decode_display
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,18 @@ class DisplayRouter:
 
     def _apply(self, content: DisplayContent) -> None:
         self.applied_version = content.version
+        fallback: SignContent | None = None
         for sign_content in content.signs:
             if sign_content.sign in self._signs:
                 self._pending[sign_content.sign] = sign_content
+            elif sign_content.sign == DEFAULT_SIGN:
+                fallback = sign_content
             else:
                 log.warning("display content for unknown sign %r ignored", sign_content.sign)
+        if fallback is not None:
+            named = {sign_content.sign for sign_content in content.signs}
+            for name in self._signs.keys() - named:
+                self._pending[name] = dataclasses.replace(fallback, sign=name)
         self._wake.set()
 
     async def _show(self, name: str, content: SignContent) -> None:

@@ -135,6 +135,8 @@ def start_everything(procs: Processes, state_dir: Path, punch_every: float) -> d
         "MPM_DATABASE_URL": f"sqlite+aiosqlite:///{state_dir / 'cloud.db'}",
         "MPM_MQTT_URL": mqtt_url,
         "MPM_MQTT_SHARED_GROUP": "" if "MPM_MQTT_URL" not in os.environ else "ingest",
+        # The demo is a development set-up: the public development key, announced by a warning.
+        "MPM_ENVIRONMENT": os.environ.get("MPM_ENVIRONMENT", "development"),
     }
     seeded = subprocess.run(
         [*command("mpm-cloud"), "seed-demo", "--agent", AGENT_ID, "--sign", SIGN_NAME, "--json"],

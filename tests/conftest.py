@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,11 @@ settings.register_profile(
     "mpm", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 settings.load_profile("mpm")
+
+# The cloud runs in production mode unless told otherwise, and production refuses to start without
+# MPM_MASTER_KEY. Tests (and every `mpm-cloud` process they start, which inherits this environment)
+# are a development set-up; tests of the production refusal set MPM_ENVIRONMENT themselves.
+os.environ.setdefault("MPM_ENVIRONMENT", "development")
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (it can do its work), for load balancers and installers.
+"""``/healthz`` (the process answers; what an operator must know at a glance) and ``/readyz`` (it can
+do its work), for load balancers and installers.
 
 Rule: ready means the database answers and, when MQTT is configured, ingest is subscribed at the
-broker; otherwise 503 with the reasons, so ``curl -f`` fails and says why.
+broker; otherwise 503 with the reasons, so ``curl -f`` fails and says why. ``/healthz`` says loudly
+when the public development key protects the data.
 """
 
 from __future__ import annotations
@@ -10,15 +12,32 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
+
+from cloud.settings import DEV_KEY_WARNING, CloudSettings
 
 router = APIRouter(tags=["health"])
 
 
+class HealthOut(BaseModel):
+    status: str = Field(examples=["ok"])
+    environment: str = Field(examples=["production"])
+    dev_master_key: bool = Field(description="true: the public development key protects the data")
+    warnings: list[str]
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process serves HTTP."""
-    return {"status": "ok"}
+async def healthz(request: Request) -> HealthOut:
+    """The process answers; ``warnings`` says loudly when the public development key is in use."""
+    settings: CloudSettings = request.app.state.settings
+    dev_key = settings.uses_dev_key()
+    return HealthOut(
+        status="ok",
+        environment=settings.environment,
+        dev_master_key=dev_key,
+        warnings=[DEV_KEY_WARNING] if dev_key else [],
+    )
 
 
 @router.get("/readyz", responses={503: {"description": "not ready; `problems` says why"}})

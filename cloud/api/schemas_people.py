@@ -89,7 +89,9 @@ class ApiTokenIn(BaseModel):
     role: Role
     label: Text = Field(default="", max_length=200)
     member_id: Id | None = None
-    expires_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = Field(
+        default=None, description="default: the cloud's token lifetime (MPM_TOKEN_LIFETIME_DAYS, 90)"
+    )
 
 
 class TokenOut(Out):
@@ -98,7 +100,7 @@ class TokenOut(Out):
     label: str
     member_id: int | None
     created_at: dt.datetime
-    expires_at: dt.datetime | None
+    expires_at: dt.datetime
     revoked_at: dt.datetime | None
 
 

@@ -3,7 +3,8 @@
 Only display (or masked) name, department name, rank, points and rule names leave the cloud: never
 legal name, phone or reasons. A public display lists only members whose newest public-display
 consent record (CON-1) is a grant, ranked among themselves; without consent records it lists nobody
-rather than someone who never agreed. Each kind's projection is in ``kinds``.
+rather than someone who never agreed. Each kind's projection is in ``kinds``. An agent without any
+display gets the organisation's default ranking for all its signs (``default_sign``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Agent, Display, Organisation
 from cloud.displays import kinds
+from cloud.displays.default_sign import default_display
 from cloud.displays.kinds import Kind
 from cloud.domain.periods import PeriodKind, local_date, period_key
 from firmware_protocols import sync
@@ -53,7 +55,10 @@ async def agent_content(session: AsyncSession, agent: Agent) -> sync.DisplayCont
     displays = await session.execute(
         select(Display).where(Display.agent_pk == agent.id).order_by(Display.sign)
     )
-    signs = [await sign_content(session, d, month, org.time_zone, now) for d in displays.scalars()]
+    configured = list(displays.scalars())
+    fallback = None if configured else await default_display(session, agent)
+    shown = configured or ([fallback] if fallback is not None else [])
+    signs = [await sign_content(session, d, month, org.time_zone, now) for d in shown]
     return sync.DisplayContent(
         version=await _next_version(session, agent.id),
         generated_at=now,

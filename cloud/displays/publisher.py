@@ -1,21 +1,13 @@
 """Debounced publication of display content, retained, to ``mpm/v1/{agent}/down/display``.
 
-<<<<<<< HEAD
 Rule: a commit that moved an organisation's balances calls ``changed(org)``; every agent of every
 changed organisation then gets fresh content. ``debounce_s`` is a minimum interval, not a delay: the
 first change after a quiet spell is published at once (time to display), and the changes of a burst
 are coalesced into one publication per interval (a thousand awards in a second cost a handful).
 ``attach`` (each new broker connection) republishes every agent, so a new or restarted broker holds
-the retained content again. Content is built and its version committed before publishing; a failed
-publish stays pending for the next connection.
-=======
-Rule: a commit that moved an organisation's balances calls ``changed(org)``; after
-``debounce_s`` of quiet-ish time every agent of every changed organisation gets fresh content
-(a burst of punches costs one publication). ``attach`` (each new broker connection) republishes
-every agent, so a new or restarted broker holds the retained content again. Retired agents get
-nothing: no display content, no commands. Content is built and
-its version committed before publishing; a failed publish stays pending for the next connection.
->>>>>>> deploy
+the retained content again. Retired agents get nothing: no display content, no commands. Content
+is built and its version committed before publishing; a failed publish stays pending for the next
+connection.
 
 Commands ride along: every wake-up (``commands_queued`` or any change) publishes the commands not
 yet delivered and not expired (QoS 1, not retained) and then marks them delivered.

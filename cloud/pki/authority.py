@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 from cloud.pki import _policy
 from cloud.pki._files import write_atomic
 from cloud.pki._issued import record_issued
+from cloud.pki.csr import load_csr
 from cloud.pki.errors import CertificateRejected, CsrRejected, PkiError
 from firmware_protocols.sync import validate_agent_id
 from firmware_protocols.sync.errors import SyncProtocolError
@@ -217,14 +218,7 @@ def _check_agent_id(agent_id: str) -> None:
 
 
 def _load_csr(csr_pem: str | bytes) -> x509.CertificateSigningRequest:
-    data = csr_pem.encode() if isinstance(csr_pem, str) else csr_pem
-    try:
-        csr = x509.load_pem_x509_csr(data)
-    except ValueError as error:
-        raise CsrRejected("the CSR is not a PEM certificate signing request") from error
-    if not csr.is_signature_valid:
-        raise CsrRejected("the CSR's signature does not verify (no proof of the private key)")
-    return csr
+    return load_csr(csr_pem)  # total: CsrRejected for anything but one verified request
 
 
 def _load_certificate(cert_pem: str | bytes) -> x509.Certificate:

@@ -215,12 +215,18 @@ def _opens_for_us(device: str) -> bool:
 
 
 def _configured(device: str, service: tuple[int, set[int]] | None, service_user: str) -> PortInfo:
-    if not os.path.exists(device):
+    relative = not os.path.isabs(device)  # opened relative to the service's working directory: never right
+    if relative or not os.path.exists(device):
         unknown = None if service is None else False
+        missing = (
+            f"not an absolute device path; write /dev/{device.lstrip('./')} or a /dev/serial/by-id/ link"
+            if relative
+            else "does not exist (adapter unplugged? configure its by-id link)"
+        )
         return PortInfo(
             device=device, by_id=(), by_path=(), usb_vid_pid=None, usb_serial=None, description=None,
             owner="", group="", mode="", you_can_open=False, service_can_open=unknown,
-            configured=True, problem="does not exist (adapter unplugged? configure its by-id link)",
+            configured=True, problem=missing,
         )  # fmt: skip
     info = port_info(device, service=service)
     st = f"{info.owner}:{info.group} {info.mode}"

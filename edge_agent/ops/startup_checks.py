@@ -6,6 +6,9 @@ Order and exit codes (sysexits, so systemd's ``RestartPreventExitStatus=78`` can
    directory is writable), else exit 65 (EX_DATAERR);
 3. every configured serial port exists and we can open it read/write, else exit 69 (EX_UNAVAILABLE: a
    USB adapter that enumerates late is worth a restart). Ports get a short grace period to appear.
+   Every ``port`` string of the inventory is checked, not only ``/dev/...`` ones: a relative path
+   (``ttyUSB0``) would be opened relative to the service's working directory, so it fails by name.
+   The failure names the port and the devices configured on it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ __all__ = [
     "announce",
     "check_database",
     "check_serial_port",
+    "devices_by_port",
     "run_startup_checks",
     "serial_ports_in",
 ]
@@ -97,30 +101,42 @@ def _wait_until_exists(path: str, wait_s: float) -> bool:
     return True
 
 
-def check_serial_port(path: str, *, wait_s: float = 0.0) -> CheckResult:
-    """The port exists (within ``wait_s``) and this process can open it read/write."""
+def check_serial_port(path: str, *, wait_s: float = 0.0, users: Sequence[str] = ()) -> CheckResult:
+    """The port is an absolute path, exists (within ``wait_s``) and this process can open it read/write."""
     name = f"serial port {path}"
+    used_by = f" (configured for {', '.join(users)})" if users else ""
+    if not os.path.isabs(path):
+        detail = f"not an absolute device path; write /dev/{path.lstrip('./')} or a /dev/serial/by-id/ link"
+        return CheckResult(name=name, ok=False, detail=detail + used_by, exit_code=EX_UNAVAILABLE)
     if not _wait_until_exists(path, wait_s):
         return CheckResult(
             name=name,
             ok=False,
-            detail="does not exist (adapter unplugged? see `mpm-agent ports`)",
+            detail="does not exist (adapter unplugged? see `mpm-agent ports`)" + used_by,
             exit_code=EX_UNAVAILABLE,
         )
     try:
         # The open itself is the test: it also sees cgroup DeviceAllow denials that os.access() cannot.
         os.close(os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC))
     except OSError as exc:
-        return CheckResult(
-            name=name, ok=False, detail=f"cannot open read/write: {exc.strerror}", exit_code=EX_UNAVAILABLE
-        )
+        detail = f"cannot open read/write: {exc.strerror}{used_by}"
+        return CheckResult(name=name, ok=False, detail=detail, exit_code=EX_UNAVAILABLE)
     return CheckResult(name=name, ok=True, detail="opens read/write")
 
 
 def serial_ports_in(config: object) -> list[str]:
-    """The ``port`` of every configured device whose port is a device path."""
-    ports = [getattr(device, "port", None) for device in getattr(config, "devices", [])]
-    return [port for port in ports if isinstance(port, str) and port.startswith("/dev/")]
+    """The ``port`` of every configured device that names a serial line (a string: TCP ports are ints)."""
+    return list(devices_by_port(config))
+
+
+def devices_by_port(config: object) -> dict[str, list[str]]:
+    """Each configured serial port and the names of the devices on it, in configuration order."""
+    users: dict[str, list[str]] = {}
+    for device in getattr(config, "devices", []):
+        port = getattr(device, "port", None)
+        if isinstance(port, str):
+            users.setdefault(port, []).append(str(getattr(device, "name", "?")))
+    return users
 
 
 def run_startup_checks(
@@ -128,6 +144,7 @@ def run_startup_checks(
     *,
     database_path: Callable[[C], Path],
     serial_ports: Callable[[C], Iterable[str]] = serial_ports_in,
+    port_users: Callable[[C], Mapping[str, Sequence[str]]] = devices_by_port,
     config_errors: tuple[type[Exception], ...] = (ConfigError, ValueError, OSError),
     port_wait_s: float = 10.0,
 ) -> StartupReport[C]:
@@ -139,7 +156,11 @@ def run_startup_checks(
         return StartupReport(config=None, checks=(failed,))
     checks = [CheckResult(name="config", ok=True, detail="valid")]
     checks.append(check_database(database_path(config)))
-    checks.extend(check_serial_port(port, wait_s=port_wait_s) for port in serial_ports(config))
+    users = port_users(config)
+    checks.extend(
+        check_serial_port(port, wait_s=port_wait_s, users=users.get(port, ()))
+        for port in serial_ports(config)
+    )
     return StartupReport(config=config, checks=tuple(checks))
 
 

@@ -12,6 +12,7 @@ from firmware_protocols.sync.event_data import (
     VerifyMode,
 )
 from firmware_protocols.sync.messages import (
+    DEFAULT_SIGN,
     MAX_BATCH_EVENTS,
     VERSION,
     Ack,
@@ -33,6 +34,7 @@ from firmware_protocols.sync.messages import (
 from firmware_protocols.sync.topics import Channel, parse_topic, subscription, topic, validate_agent_id
 
 __all__ = [
+    "DEFAULT_SIGN",
     "MAX_BATCH_EVENTS",
     "VERSION",
     "ZK_PUNCH_STATES",

@@ -26,6 +26,10 @@ MAX_PAYLOAD_BYTES: Final = 4 * 1024 * 1024
 MAX_SIGN_LINES: Final = 20  # free text lines of one sign (announcement, clock, latest events)
 MAX_LINE_CHARS: Final = 64
 RANKING: Final = "ranking"  # the default sign kind: rows only, encoded without kind/lines
+# Content for this sign name is shown on every sign of the agent that the same message does not
+# address by name: the cloud sends it to an agent with no display configured, so a new site's signs
+# show the organisation's ranking as soon as the agent enrols.
+DEFAULT_SIGN: Final = "default"
 
 JsonValue = Any
 

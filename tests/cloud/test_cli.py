@@ -49,14 +49,14 @@ def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
 def test_bad_settings_and_agent_ids_are_refused(tmp_path: Path) -> None:
     bad_url = cloud(tmp_path / "x.db", "migrate", MPM_MQTT_URL="http://nope")
     assert bad_url.returncode == 78
-    assert "mqtt_url" in bad_url.stderr
+    assert "MPM_MQTT_URL: Value error, mqtt_url must start with mqtt://" in bad_url.stderr
     bad_agent = cloud(tmp_path / "x.db", "seed-demo", "--agent", "Bad_Agent", "--sign", "s")
     assert bad_agent.returncode == 2
     assert "agent id" in bad_agent.stderr
 
 
 def test_create_org_prints_a_working_token(tmp_path: Path) -> None:
-    result = cloud(tmp_path / "cloud.db", "create-org", "Sunny School", "--kind", "school")
+    result = cloud(tmp_path / "cloud.db", "create-org", "Sunny School", "--kind", "school", "--create")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip()) >= 40
 

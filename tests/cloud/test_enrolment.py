@@ -214,7 +214,7 @@ async def test_the_agent_library_enrols_and_no_key_or_token_leaks(
     assert not [body for body in sent if b"PRIVATE KEY" in body or key_pem in body]
     assert "PRIVATE KEY" not in caplog.text
     assert token not in caplog.text
-    assert f"agent_id={enrolment.agent_id}" in caplog.text  # control: the audit hook logged
+    assert f"agent {enrolment.agent_id} enrolled" in caplog.text  # control: the enrolment was logged
 
 
 async def test_enrolment_answers_503_until_configured(db_url: str) -> None:

@@ -27,6 +27,9 @@ NOT_CHECKED = [schemathesis.checks.positive_data_acceptance]
 # Enrolment answers 503 by design until a CA is configured (brief of the enrolment helper, whose own
 # tests configure one); it is left out here rather than fuzzed in a state where 503 is correct.
 SKIPPED_TAGS = {"enrolment"}
+# Rotating the caller's own token revokes the very token the fuzzer uses for every later operation;
+# tests/cloud/test_tokens.py covers it.
+SKIPPED_PATHS = {"/api/v1/token/rotate"}
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ def test_api_conforms_to_its_openapi(db_url: str, seeded_token: str) -> None:
     operations = [
         op
         for op in (result.ok() for result in schema.get_all_operations())  # type: ignore[union-attr]
-        if not SKIPPED_TAGS & set(op.definition.raw.get("tags", []))
+        if not SKIPPED_TAGS & set(op.definition.raw.get("tags", [])) and op.path not in SKIPPED_PATHS
     ]
     assert len(operations) > 40  # control: the document lists the whole API
     try:

@@ -67,6 +67,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/authority-limits/{limit_id}"): Case("DELETE", "/api/v1/authority-limits/{limit}"),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case("DELETE", "/api/v1/tokens/{token}"),
+    ("POST", "/api/v1/tokens/{token_id}/rotate"): Case("POST", "/api/v1/tokens/{token}/rotate"),
     ("GET", "/api/v1/ranking-snapshots/{snapshot_id}"): Case("GET", "/api/v1/ranking-snapshots/{snapshot}"),
     ("POST", "/api/v1/agents/{agent_id}/commands"): Case(
         "POST", "/api/v1/agents/{agent}/commands", {"type": "sync_time"}

@@ -111,7 +111,7 @@ STEPS = [
         "POST",
         "/api/v1/tokens",
         {"role": "manager", "label": "Bob's phone", "member_id": "$BOB"},
-        save={"BOB_TOKEN": ".token"},
+        save={"BOB_TOKEN": ".token", "BOB_TOKEN_ID": ".id"},
         expect=201,
     ),
     Step(
@@ -273,6 +273,14 @@ STEPS = [
         "GET",
         "/api/v1/ledger-entries?source=attendance",
     ),
+    Step(
+        "Tokens expire (90 days unless told otherwise): swap Bob's for a new one; the old one stops at once",
+        "POST",
+        "/api/v1/tokens/$BOB_TOKEN_ID/rotate",
+        save={"BOB_TOKEN": ".token"},
+        check={".role": "manager", ".label": "Bob's phone"},
+        expect=201,
+    ),
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
     Step("… whose hash chain verifies", "GET", "/api/v1/audit/verify", check={".intact": True}),
 ]
@@ -302,6 +310,7 @@ def render() -> str:
         "PostgreSQL. Needs `curl` and `jq`; start the service as in `cloud/README.md`.\n",
         "```sh",
         "export API=http://127.0.0.1:8000",
+        "export MPM_ENVIRONMENT=development   # a trial: the public dev key; production sets MPM_MASTER_KEY",
         'TOKEN=$(mpm-cloud create-org "Acme" --kind enterprise)   # the first org-admin token',
         "```\n",
     ]

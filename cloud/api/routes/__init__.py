@@ -16,12 +16,14 @@ from cloud.api.routes import (
     rankings,
     sites,
     subject_access,
+    tokens,
     workflow,
 )
 
 api_router = APIRouter(prefix="/api/v1", responses=COMMON_RESPONSES)
 for _module in (
     org,
+    tokens,
     sites,
     agents,
     departments,

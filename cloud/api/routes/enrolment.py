@@ -2,8 +2,12 @@
 an agent trades it, with a CSR for a key it made itself, for a certificate naming a cloud-assigned id.
 
 ``POST /enrol`` takes no bearer token: the enrolment token is the credential. Unknown → 401, used or
-expired → 410, a CSR the CA refuses → 422 (the token stays usable), too many failed short codes from
-one address → 429. The token is marked used in the same transaction that creates the agent.
+expired → 410, a CSR the CA refuses (garbage, damaged key, weak or unknown algorithm, bad signature,
+oversized) → 422 naming ``body.csr`` (the token stays usable), too many failed short codes from one
+address → 429. The token is marked used in the same transaction that creates the agent.
+
+Audit (AUD-1): issuing a token and enrolling an agent each append to the organisation's hash chain in
+the transaction that makes the change, so neither can exist without its entry.
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, SessionDep
+from cloud.api.deps import OrgAdmin, PublisherDep, SessionDep
 from cloud.api.lookups import owned
 from cloud.api.problems import not_found, problem
 from cloud.db.base import utc_now
 from cloud.db.models import Agent, EnrolmentToken, Site
+from cloud.domain import audit_log
 from cloud.domain.orgs import token_record
 from cloud.enrolment import (
     EnrolmentContext,
@@ -92,6 +97,9 @@ async def get_enrolment(request: Request) -> EnrolmentContext:
     return context
 
 
+# Who enrols: the holder of a single-use enrolment token (its id is in the entry's detail).
+ENROLMENT_ACTOR = audit_log.Actor(token_id=None, role="enrolment_token")
+
 EnrolmentDep = Annotated[EnrolmentContext, Depends(get_enrolment)]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -119,7 +127,11 @@ async def create_enrolment_token(
         seal=context.seal,
         now=utc_now(),
     )
-    await audit(session, principal.org_id, "enrolment_token.issued", token_id=issued.row.id, site_id=site_id)
+    detail = {"site_id": site_id, "expires_at": issued.row.expires_at.isoformat()}
+    target = f"enrolment_token:{issued.row.id}"
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "enrolment_token.issue", target, detail
+    )
     await session.commit()
     response.headers.update(_NO_STORE)
     cloud = _cloud_url(context, request)
@@ -161,7 +173,9 @@ async def enrolment_token_qr(
 
 
 @router.post("/enrol", status_code=201)
-async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: EnrolmentDep) -> EnrolOut:
+async def enrol(
+    body: EnrolIn, request: Request, session: SessionDep, context: EnrolmentDep, publisher: PublisherDep
+) -> EnrolOut:
     """Trade an enrolment token and a CSR for a certificate, the CA certificate and the broker URL."""
     address = request.client.host if request.client else "unknown"
     credential = credential_from(body.token)
@@ -182,14 +196,16 @@ async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: E
     try:
         certificate = context.authority.sign_agent_csr(body.csr, agent_id)
     except CsrRejected as error:
-        raise problem(422, f"the CSR is refused: {error}") from error
+        raise _bad_csr(str(error)) from error
     if not await claim_token(session, row.id, agent_id, now):
         raise problem(410, "this enrolment token was already used; ask for a new one")
     session.add(Agent(agent_id=agent_id, org_id=row.org_id, site_id=row.site_id))
-    await audit(
-        session, row.org_id, "agent.enrolled", agent_id=agent_id, token_id=row.id, site_id=row.site_id
-    )
+    detail = {"site_id": row.site_id, "enrolment_token_id": row.id, "address": address}
+    await audit_log.record(session, row.org_id, ENROLMENT_ACTOR, "agent.enrol", f"agent:{agent_id}", detail)
+    log.info("agent %s enrolled into organisation %s site %s", agent_id, row.org_id, row.site_id)
     await session.commit()
+    if publisher is not None:
+        publisher.changed(row.org_id)  # its signs get the default ranking, retained, before it connects
     return EnrolOut(
         agent_id=agent_id,
         certificate=certificate,
@@ -199,14 +215,11 @@ async def enrol(body: EnrolIn, request: Request, session: SessionDep, context: E
     )
 
 
-async def audit(session: AsyncSession, org_id: int, action: str, **details: object) -> None:
-    """AUD-1 hook: an audit-worthy enrolment event, inside the caller's transaction (commits with it).
-
-    For now a log line; when the hash-chained audit log lands (brief P), append the entry here with
-    ``session`` so that the event and its audit entry commit or roll back together.
-    """
-    fields = " ".join(f"{key}={value}" for key, value in details.items())
-    log.info("audit org=%s action=%s %s", org_id, action, fields)
+def _bad_csr(reason: str) -> RequestValidationError:
+    """A 422 problem naming the field, like every other invalid request body."""
+    return RequestValidationError(
+        [{"loc": ("body", "csr"), "msg": f"the CSR is refused: {reason}", "type": "value_error"}]
+    )
 
 
 def _cloud_url(context: EnrolmentContext, request: Request) -> str:

@@ -1,4 +1,4 @@
-"""The caller's own organisation (settings), its API tokens and its audit log."""
+"""The caller's own organisation (settings) and its audit log; platform admins create organisations."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ import json
 from typing import Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, SessionDep, Viewer
-from cloud.api.lookups import owned, page_of
+from cloud.api.deps import OrgAdmin, PageDep, PlatformAdmin, SessionDep, Viewer
+from cloud.api.lookups import page_of
 from cloud.api.problems import problem
+from cloud.api.routes.tokens import token_lifetime
 from cloud.api.schemas import OrgOut, Text
-from cloud.api.schemas_people import ApiTokenIn, IssuedTokenOut, TokenOut
-from cloud.db.base import utc_now
-from cloud.db.models import ApiToken, AuditEntry, Member, Organisation, OrgKind, Role
-from cloud.db.models.orgs import ROLE_ORDER
+from cloud.db.models import AuditEntry, Organisation, OrgKind, Role
 from cloud.domain import audit_log
 from cloud.domain.orgs import create_org, issue_token
 
@@ -83,12 +81,17 @@ class NewOrgOut(BaseModel):
 
 
 @router.post("/orgs", status_code=201)
-async def create_organisation(body: NewOrgIn, session: SessionDep, principal: PlatformAdmin) -> NewOrgOut:
+async def create_organisation(
+    body: NewOrgIn, request: Request, session: SessionDep, principal: PlatformAdmin
+) -> NewOrgOut:
     """Create an organisation (platform admins only); answers its first org-admin token."""
     if body.time_zone not in available_timezones():
         raise problem(422, f"unknown time zone {body.time_zone!r}")
     org = await create_org(session, body.name, body.kind, body.time_zone)
-    token = await issue_token(session, org.id, Role.ORG_ADMIN, label="created by the platform")
+    lifetime = token_lifetime(request)
+    token = await issue_token(
+        session, org.id, Role.ORG_ADMIN, label="created by the platform", lifetime=lifetime
+    )
     detail = {"name": body.name, "kind": body.kind.value, "by_org": principal.org_id}
     await audit_log.record(session, org.id, principal.actor(), "org.create", f"organisation:{org.id}", detail)
     await session.commit()
@@ -123,50 +126,6 @@ async def update_org(body: OrgSettingsIn, session: SessionDep, principal: OrgAdm
     )
     await session.commit()
     return OrgDetailOut.model_validate(org)
-
-
-@router.post("/tokens", status_code=201)
-async def create_token(body: ApiTokenIn, session: SessionDep, principal: OrgAdmin) -> IssuedTokenOut:
-    """Issue a bearer token of your role or weaker, optionally bound to the member it belongs to."""
-    if ROLE_ORDER.index(body.role) > ROLE_ORDER.index(principal.role):
-        raise problem(403, f"you cannot issue a {body.role.value} token")
-    if body.expires_at is not None and (body.expires_at.tzinfo is None or body.expires_at <= utc_now()):
-        raise problem(422, "expires_at must be a future time with a time zone")
-    if body.member_id is not None:
-        await owned(session, Member, body.member_id, principal.org_id, "member")
-    secret = await issue_token(
-        session, principal.org_id, Role(body.role), label=body.label, expires_at=body.expires_at
-    )
-    record = (await session.execute(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))).scalar_one()
-    record.member_id = body.member_id
-    await audit_log.record(
-        session,
-        principal.org_id,
-        principal.actor(),
-        "token.issue",
-        f"api_token:{record.id}",
-        {"role": body.role.value, "member_id": body.member_id},
-    )
-    await session.commit()
-    return IssuedTokenOut(token=secret, **TokenOut.model_validate(record).model_dump())
-
-
-@router.get("/tokens")
-async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
-    """The organisation's tokens (never their secrets)."""
-    query = select(ApiToken).where(ApiToken.org_id == principal.org_id).order_by(ApiToken.id)
-    return [TokenOut.model_validate(t) for t in await page_of(session, query, page)]
-
-
-@router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
-    """Revoke a token: it stops working at once."""
-    record = await owned(session, ApiToken, token_id, principal.org_id, "token")
-    record.revoked_at = record.revoked_at or utc_now()
-    await audit_log.record(
-        session, principal.org_id, principal.actor(), "token.revoke", f"api_token:{token_id}"
-    )
-    await session.commit()
 
 
 @router.get("/audit")

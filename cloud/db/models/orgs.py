@@ -65,5 +65,5 @@ class ApiToken(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
-    expires_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime]  # every token expires (migration 0008 gave old ones an expiry)
     revoked_at: Mapped[dt.datetime | None]

@@ -16,6 +16,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from edge_agent.drivers.modbus_led.config import ModbusLedConfig
+from edge_agent.drivers.modbus_led.exception_codes import explain
 
 ModbusClient = AsyncModbusSerialClient | AsyncModbusTcpClient
 
@@ -63,7 +64,10 @@ class ModbusBus:
             try:
                 async with asyncio.timeout(2 * self._config.timeout_s):  # connect + one exchange
                     return await self._call(unit, address, values, count)
-            except (TimeoutError, ModbusException, OSError, BusError) as exc:
+            except BusError:
+                self.close()
+                raise
+            except (TimeoutError, ModbusException, OSError) as exc:
                 self.close()
                 raise BusError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -74,7 +78,9 @@ class ModbusBus:
         else:
             reply = await client.read_holding_registers(address, count=count or 1, device_id=unit)
         if reply.isError():
-            raise BusError(f"exception reply {reply}")
+            code = int(getattr(reply, "exception_code", 0))
+            span = len(values) if values is not None else count or 1
+            raise BusError(explain(code, unit=unit, address=address, count=span))
         registers: list[int] = list(reply.registers) if values is None else []
         if values is None and len(registers) != count:
             raise BusError(f"asked for {count} registers, got {len(registers)}")
