@@ -79,8 +79,8 @@ def test_the_documented_set_up_carries_a_punch_to_the_ledger_and_the_sign(tmp_pa
             give_to_dialout(sign_tty)
             write_site_config(sandbox, zk_port, sign_tty.resolve())
             sandbox.run("systemctl restart mpm-agent")
-            agent_id = wait_for(lambda: online_agent(admin), timeout=60, what="the enrolled agent online")
-            prepare_organisation(admin, agent_id)
+            wait_for(lambda: online_agent(admin), timeout=60, what="the enrolled agent online")
+            prepare_organisation(admin)
             wait_for(zk.registered_clients, timeout=60, what="the agent at the ZK terminal")
 
             at_half_past_eight = dt.datetime.now(SHANGHAI).replace(hour=8, minute=30, second=0, microsecond=0)
@@ -196,8 +196,11 @@ def online_agent(admin: str) -> str | None:
     return online[0] if online else None
 
 
-def prepare_organisation(admin: str, agent_id: str) -> None:
-    """What docs/API.md shows an administrator doing: a point type, members, attendance rules."""
+def prepare_organisation(admin: str) -> None:
+    """What docs/API.md shows an administrator doing: a point type, members, attendance rules.
+
+    No display is configured: the sign must show the organisation's default ranking by itself.
+    """
     post(admin, "/api/v1/point-types", {"code": "A", "name": "A points"})
     csv = "display_name,legal_name,pin,card,department\nAlice,,1,,\nBob,,2,,\nCarol,,3,,\n"
     response = httpx.post(
@@ -217,11 +220,6 @@ def prepare_organisation(admin: str, agent_id: str) -> None:
         admin,
         "/api/v1/attendance-rules",
         {"shift_start": "09:00:00", "on_time_rule_id": on_time["id"], "late_rule_id": late["id"]},
-    )
-    post(
-        admin,
-        "/api/v1/displays",
-        {"agent_id": agent_id, "sign": "hall-sign", "point_type": "A", "size": 5, "title": "Top 5"},
     )
 
 
