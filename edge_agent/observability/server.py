@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
-from edge_agent.http.server import HttpServer, Request, Response
+from edge_agent.http import HttpServer, Request, Response
 from edge_agent.observability.health import readiness
 from edge_agent.observability.metrics import CONTENT_TYPE, render_metrics
 from edge_agent.observability.snapshot import AgentSnapshot
