@@ -6,8 +6,11 @@ Rules (a Pi-class box, 1,024 descriptors by default, a few dozen terminals on a 
 - deadlines are absolute: the request head must be complete ``head_deadline_s`` after the connection
   (or the previous response) and the body ``body_deadline_s`` after the head. A slowloris that sends
   one byte a second cannot refresh them, as it can a per-read idle timeout;
-- body bytes held in memory are bounded per request (``max_body_bytes``) and across all connections
-  (``max_buffered_bytes``): 150 half-sent 2 MB bodies cost at most the shared budget, not 300 MB.
+- body bytes held in memory are bounded per request (``max_body_bytes``) and across all connections:
+  the first ``body_allowance_bytes`` of every body are its own (a terminal's punch upload is a few
+  hundred bytes, so it goes through while strangers hold the pool), the rest comes from one pool of
+  ``max_buffered_bytes``. Worst case: max_connections × allowance + the pool (128 × 16 KiB + 8 MiB),
+  whatever 150 half-sent 2 MB bodies try.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class HttpLimits:
     max_connections_per_address: int = 8
     max_header_bytes: int = 16_384
     max_body_bytes: int = 1_048_576
-    max_buffered_bytes: int = 8_388_608  # body bytes held across all connections
+    max_buffered_bytes: int = 8_388_608  # the shared pool for bodies past their allowance
+    body_allowance_bytes: int = 16_384  # the part of each body that never waits for the pool
     head_deadline_s: float = 10.0  # from connection (or previous response) to a complete head
     body_deadline_s: float = 30.0  # from the head to the end of the body
     send_deadline_s: float = 30.0  # to hand a whole response to a client that reads slowly

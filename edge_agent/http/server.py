@@ -45,19 +45,22 @@ class _Deadline(Exception):
 
 
 class _HeldBytes:
-    """The body bytes one request took from the shared budget, all given back by ``release``."""
+    """One request's body bytes: its allowance first, then the shared budget (given back by ``release``)."""
 
-    def __init__(self, budget: ByteBudget) -> None:
-        self._budget, self.size = budget, 0
+    def __init__(self, budget: ByteBudget, allowance: int) -> None:
+        self._budget, self._allowance = budget, allowance
+        self.size = self.pooled = 0
 
     def take(self, size: int) -> None:
-        if not self._budget.take(size):
+        from_pool = max(0, self.size + size - max(self._allowance, self.size))
+        if from_pool and not self._budget.take(from_pool):
             raise _Reject(503, "server busy: too many request bodies in flight", "budget_exhausted")
         self.size += size
+        self.pooled += from_pool
 
     def release(self) -> None:
-        self._budget.give(self.size)
-        self.size = 0
+        self._budget.give(self.pooled)
+        self.size = self.pooled = 0
 
 
 class HttpServer:
@@ -181,7 +184,7 @@ class HttpServer:
         address: str,
     ) -> None:
         while True:
-            held = _HeldBytes(self.budget)
+            held = _HeldBytes(self.budget, self.limits.body_allowance_bytes)
             try:
                 request = await self._read_request(conn, reader, held, client, address)
                 if request is None:

@@ -104,7 +104,7 @@ async def test_the_head_deadline_is_absolute_a_dribbling_client_cannot_refresh_i
 
 
 async def test_the_body_deadline_closes_a_half_sent_body_and_returns_its_bytes() -> None:
-    limits = HttpLimits(head_deadline_s=5, body_deadline_s=0.5, max_body_bytes=10_000)
+    limits = HttpLimits(head_deadline_s=5, body_deadline_s=0.5, max_body_bytes=10_000, body_allowance_bytes=0)
     async with server(limits) as s:
         stream = await connect(s.port)
         stream[1].write(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10000\r\n\r\n" + b"x" * 5000)
@@ -115,23 +115,28 @@ async def test_the_body_deadline_closes_a_half_sent_body_and_returns_its_bytes()
         close(stream)
 
 
-async def test_bodies_share_one_budget_a_request_past_it_gets_503_and_nothing_is_kept() -> None:
-    limits = HttpLimits(max_body_bytes=800, max_buffered_bytes=1000, body_deadline_s=5)
+async def test_bodies_past_their_allowance_share_one_pool_a_request_past_it_gets_503() -> None:
+    limits = HttpLimits(
+        max_body_bytes=800, body_allowance_bytes=100, max_buffered_bytes=700, body_deadline_s=5
+    )
     async with server(limits) as s:
         first = await connect(s.port, "127.0.0.2")
         first[1].write(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 800\r\n\r\n" + b"x" * 700)
-        await until(lambda: _is(s.budget.held, 700), what="the first body buffered")
+        await until(lambda: _is(s.budget.held, 600), what="the first body past its allowance pooled")
         second = await connect(s.port, "127.0.0.3")
         post = b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 400\r\n\r\n" + b"y" * 400
         assert (await exchange(second, post)).startswith(b"HTTP/1.1 503")
         assert s.counters["budget_exhausted"] == 1
-        assert s.budget.held == 700
+        assert s.budget.held == 600
+        small = await connect(s.port, "127.0.0.4")
+        punch = b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n" + b"z" * 100
+        assert (await exchange(small, punch)).endswith(b"100 127.0.0.4")  # within its allowance: served
         first[1].write(b"x" * 100)  # the first completes: its bytes come back
         assert (await exchange(first, b"")).endswith(b"800 127.0.0.2")
         assert s.budget.held == 0
         control = await connect(s.port)
         assert (await exchange(control, post)).startswith(b"HTTP/1.1 200")  # control: room again
-        close(first, second, control)
+        close(first, second, small, control)
 
 
 async def test_a_declared_body_past_the_limit_is_refused_before_it_is_read() -> None:
