@@ -1,9 +1,10 @@
 """The running agent's own state for ``mpm-agent status``: supervised tasks and LAN server counters.
 
 ``status`` runs as another process and reads the outbox database directly; what lives only in the
-agent's memory is written next to it, ``<outbox>.runtime.json`` (mode 0600, replaced atomically),
-on every task state change and at least every ``interval_s`` seconds. ``updated_at`` tells a reader
-how fresh it is; a stopped agent leaves its last state behind, marked by its pid.
+agent's memory is written next to it, ``<outbox>.runtime.json`` (mode 0600, replaced atomically).
+It is looked at on every task state change and every ``interval_s`` seconds, and written only when
+it changed (an SD card is not rewritten every few seconds by an idle agent); ``updated_at`` is the
+time of that change. A stopped agent leaves its last state behind, marked by its pid.
 """
 
 from __future__ import annotations
@@ -47,9 +48,14 @@ def read_runtime_state(path: Path) -> dict[str, Any] | None:
 async def publish_runtime_state(
     path: Path, source: StateSource, changed: asyncio.Event, *, interval_s: float = 2.0
 ) -> None:
-    """Write ``source()`` to ``path`` whenever ``changed`` is set, and every ``interval_s`` anyway."""
+    """Write ``source()`` to ``path`` when it differs from the last write: looked at whenever ``changed``
+    is set and every ``interval_s`` seconds."""
+    written: Mapping[str, object] | None = None
     while True:
         changed.clear()
-        await asyncio.to_thread(write_runtime_state, path, source())
+        state = source()
+        if state != written:
+            await asyncio.to_thread(write_runtime_state, path, state)
+            written = state
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), interval_s)

@@ -34,7 +34,9 @@ class HttpLimits:
     max_body_bytes: int = 1_048_576
     max_buffered_bytes: int = 8_388_608  # the shared pool for bodies past their allowance
     body_allowance_bytes: int = 16_384  # the part of each body that never waits for the pool
-    head_deadline_s: float = 10.0  # from connection (or previous response) to a complete head
+    # From connection (or previous response) to a complete head; longer than a terminal's poll interval
+    # (ADMS Delay, 10 s) so that an idle keep-alive connection is reused rather than raced.
+    head_deadline_s: float = 15.0
     body_deadline_s: float = 30.0  # from the head to the end of the body
     send_deadline_s: float = 30.0  # to hand a whole response to a client that reads slowly
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import ipaddress
 import logging
 from collections.abc import Callable
 from types import TracebackType
@@ -142,7 +143,7 @@ class HttpServer:
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        address = peer_address(peer)
         slot = self.gate.admit(address)
         if slot is None:
             writer.transport.abort()  # refused at accept: no read, no reply, the descriptor freed now
@@ -280,6 +281,17 @@ class HttpServer:
         with contextlib.suppress(ConnectionError, OSError, h11.LocalProtocolError, _Deadline):
             response = Response(status=status, body=reason.encode()[:200], headers=(("Connection", "close"),))
             await self._send(conn, writer, response)
+
+
+def peer_address(peer: object) -> str:
+    """The peer's IP address as text; an IPv4-mapped IPv6 address (a dual-stack listener) as IPv4."""
+    host = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+    try:
+        ip = ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        return host
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
 
 
 async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> object:

@@ -45,7 +45,9 @@ class ZkPushConfig(BaseModel):
     max_connections: int = Field(default=128, ge=1, le=10_000, description="LAN connections at once")
     max_connections_per_address: int = Field(default=8, ge=1, le=1_000)
     max_buffered_bytes: int = Field(default=8_388_608, ge=1024, description="body bytes held, all clients")
-    head_deadline_s: float = Field(default=10.0, gt=0, le=300, description="to send a request head")
+    head_deadline_s: float = Field(
+        default=15.0, gt=0, le=300, description="to send a request head (keep above delay_s: keep-alive)"
+    )
     body_deadline_s: float = Field(default=30.0, gt=0, le=600, description="to send a request body")
 
     @field_validator("allowed_serials")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from edge_agent.http import HttpLimits, HttpServer, Request, Response, connection_cap
+from edge_agent.http.server import peer_address
 from tests.support.polling import async_wait_for
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -171,3 +172,17 @@ async def until(probe: Callable[[], bool], what: str) -> None:
         return probe()
 
     await async_wait_for(check, what=what)
+
+
+@pytest.mark.parametrize(
+    ("peer", "address"),
+    [
+        (("192.168.1.20", 4321), "192.168.1.20"),
+        (("::ffff:192.168.1.20", 4321, 0, 0), "192.168.1.20"),  # a dual-stack listener sees IPv4 so
+        (("fe80::1%eth0", 4321, 0, 2), "fe80::1"),
+        (("2001:db8::1", 4321, 0, 0), "2001:db8::1"),
+        ("/run/socket", "/run/socket"),
+    ],
+)
+def test_peer_addresses_are_normalised_so_bindings_compare_equal(peer: object, address: str) -> None:
+    assert peer_address(peer) == address
