@@ -2,8 +2,9 @@
 
 ``run`` runs the agent with one-line structured logs on stdout, telling systemd READY=1 only after its
 start-up checks pass; ``status [--json]`` reads the outbox database directly (safe while the agent
-runs); ``ports``, ``config validate|show``, ``doctor`` and ``test-device NAME --once`` help
-installers. Every sub-command reads ``/etc/mpm-agent/agent.toml`` (+ conf.d, ``MPM_AGENT_*`` variables,
+runs) and the running agent's task restarts and LAN counters from ``<outbox>.runtime.json``;
+``ports``, ``config validate|show``, ``doctor`` and ``test-device NAME --once`` help installers.
+Every sub-command reads ``/etc/mpm-agent/agent.toml`` (+ conf.d, ``MPM_AGENT_*`` variables,
 ``--set``) unless ``--config`` says otherwise. An invalid configuration prints the setting and its
 source and exits 78 (EX_CONFIG).
 """
@@ -26,6 +27,7 @@ from edge_agent.ops.doctor import add_doctor_command
 from edge_agent.ops.enroll_command import add_enroll_command
 from edge_agent.ops.test_device import add_test_device_command
 from edge_agent.outbox import read_stats
+from edge_agent.runtime_state import read_runtime_state, runtime_state_path
 
 EX_UNAVAILABLE = 69
 
@@ -88,7 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Print backlog, bytes, oldest unacked age, drops and display version from the outbox."""
+    """Print backlog, bytes, oldest unacked age, drops and display version from the outbox, and the
+    running agent's supervised tasks and LAN counters when it has written them."""
     config = _load(args)
     if config is None:
         return EX_CONFIG
@@ -98,6 +101,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EX_UNAVAILABLE
     body = {"agent_id": config.agent_id, "outbox": str(config.outbox.path), **stats.to_json()}
+    runtime = read_runtime_state(runtime_state_path(config.outbox.path))
+    if runtime is not None:  # written by the running agent: supervised tasks, LAN listeners
+        body["runtime"] = runtime
     if args.json:
         print(json.dumps(body, ensure_ascii=False))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Container, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from edge_agent.device_health import DeviceHealth
@@ -42,6 +43,7 @@ class DriverKind:
     takes_sink: bool
     is_sign: bool
     takes_tombstones: bool = False  # erased PINs (PRIVACY.md DEL-2), deleted again if they reappear
+    takes_state_dir: bool = False  # a directory for small state files of its own (beside the outbox)
 
 
 DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
@@ -70,6 +72,7 @@ DRIVER_KINDS: Final[Mapping[str, DriverKind]] = {
         takes_sink=True,
         is_sign=False,
         takes_tombstones=True,
+        takes_state_dir=True,
     ),
     "isapi_face": DriverKind(
         module="edge_agent.drivers.isapi.driver",
@@ -113,6 +116,7 @@ def build_drivers(
     health: DeviceHealth,
     table: Mapping[str, DriverKind] = DRIVER_KINDS,
     tombstones: Container[str] = frozenset(),
+    state_dir: Path | None = None,
 ) -> Drivers:
     """One driver per configured device, constructed as its kind's table entry says."""
     runners: dict[str, Runnable] = {}
@@ -120,7 +124,9 @@ def build_drivers(
     for config in configs:
         entry = table.get(config.kind)
         cls = driver_class(config.kind, table)
-        extra = {"tombstones": tombstones} if entry and entry.takes_tombstones else {}
+        extra: dict[str, object] = {"tombstones": tombstones} if entry and entry.takes_tombstones else {}
+        if entry and entry.takes_state_dir and state_dir is not None:
+            extra["state_dir"] = state_dir
         driver = cls(config, sink, health, **extra) if entry and entry.takes_sink else cls(config, health)
         health.register(config.name)
         runners[config.name] = driver

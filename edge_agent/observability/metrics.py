@@ -43,6 +43,24 @@ def _link(counter: str) -> Callable[[AgentSnapshot], list[Sample]]:
     return lambda s: _one(s.link_counters.get(counter))
 
 
+LAN_EVENTS: Final = (
+    "accepted", "refused_global", "refused_per_address", "head_deadline", "body_deadline", "send_deadline",
+    "too_large", "budget_exhausted", "bad_request", "wrong_address",
+)  # fmt: skip
+
+
+def _lan(snapshot: AgentSnapshot, names: Iterable[str]) -> list[Sample]:
+    """One sample per (listener, counter); ``open`` gets the listener label alone."""
+    samples: list[Sample] = []
+    for listener, counters in sorted(snapshot.lan_counters.items()):
+        for name in names:
+            labels: Labels = (
+                (("listener", listener),) if name == "open" else (("listener", listener), ("event", name))
+            )
+            samples.append((labels, float(counters.get(name, 0))))
+    return samples
+
+
 METRICS: Final[tuple[Metric, ...]] = (
     Metric(name="mpm_agent_info", kind="gauge", help="Agent version (value is always 1).",
            samples=lambda s: [((("version", agent_version()),), 1.0)]),
@@ -76,6 +94,14 @@ METRICS: Final[tuple[Metric, ...]] = (
     Metric(name="mpm_device_errors_total", kind="counter",
            help="Protocol faults survived per device (garbage, bad checksum, timeout).",
            samples=lambda s: _per_device(s.device_errors)),
+    Metric(name="mpm_task_restarts_total", kind="counter",
+           help="Restarts of a supervised task after it failed (STYLE.md 16), per task.",
+           samples=lambda s: [((("task", n),), float(v)) for n, v in sorted(s.task_restarts.items())]),
+    Metric(name="mpm_lan_connections_open", kind="gauge", help="LAN connections open now, per listener.",
+           samples=lambda s: _lan(s, ("open",))),
+    Metric(name="mpm_lan_events_total", kind="counter",
+           help="LAN listener events: accepted, refused (global, per address), deadlines, 403s, ...",
+           samples=lambda s: _lan(s, LAN_EVENTS)),
     Metric(name="mpm_pictures_dropped_total", kind="counter",
            help="Pictures discarded unread (PRIVACY.md BIO-2), per device.",
            samples=lambda s: _per_device(s.pictures_dropped)),

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
-from edge_agent.http.server import HttpServer, Request, Response
+from edge_agent.http import HttpLimits, HttpServer, Request, Response
 from edge_agent.observability.health import readiness
 from edge_agent.observability.metrics import CONTENT_TYPE, render_metrics
 from edge_agent.observability.snapshot import AgentSnapshot
@@ -39,7 +39,7 @@ class ObservabilityServer:
             "/readyz": self._readyz,
             "/metrics": self._metrics,
         }
-        self.http = HttpServer(self._handle, host=host, port=port)
+        self.http = HttpServer(self._handle, host=host, port=port, limits=HttpLimits().within_descriptors())
 
     async def run(self) -> None:
         """Serve until cancelled; a port that cannot be bound is logged, never fatal to the agent."""

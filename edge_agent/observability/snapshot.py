@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from edge_agent.device_health import DeviceHealth, DeviceState
 from edge_agent.outbox import Outbox, OutboxStats
@@ -22,6 +23,8 @@ class AgentSnapshot:
     devices: Mapping[str, DeviceState]
     device_errors: Mapping[str, int]
     pictures_dropped: Mapping[str, int]  # only drivers that count them
+    task_restarts: Mapping[str, int] = dataclasses.field(default_factory=dict)  # supervised tasks
+    lan_counters: Mapping[str, Mapping[str, int]] = dataclasses.field(default_factory=dict)  # per listener
 
 
 # metric suffix -> (object path on the Link, attribute); absent attributes are simply not reported.
@@ -60,6 +63,18 @@ def pictures_dropped_by(driver: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _runtime_counters(state: Mapping[str, object]) -> dict[str, dict[str, Any]]:
+    """``task_restarts`` and ``lan_counters`` from the agent's runtime state."""
+    tasks = state.get("tasks", {})
+    lan = state.get("lan", {})
+    restarts = {
+        name: int(record.get("restarts", 0))
+        for name, record in (tasks.items() if isinstance(tasks, Mapping) else ())
+        if isinstance(record, Mapping)
+    }
+    return {"task_restarts": restarts, "lan_counters": dict(lan) if isinstance(lan, Mapping) else {}}
+
+
 class AgentSources:
     """Reads the running agent; ``link`` is a callable because the link is built after the server."""
 
@@ -70,9 +85,11 @@ class AgentSources:
         *,
         link: Callable[[], object | None] = lambda: None,
         drivers: Mapping[str, object] | None = None,
+        runtime: Callable[[], Mapping[str, object]] = dict,
     ) -> None:
         self._outbox, self._health, self._link = outbox, health, link
         self._drivers = drivers or {}
+        self._runtime = runtime  # the agent's ``runtime_state()``: supervised tasks, LAN listeners
 
     async def snapshot(self) -> AgentSnapshot:
         """The agent as of now."""
@@ -92,4 +109,5 @@ class AgentSources:
             devices=self._health.snapshot(),
             device_errors=self._health.error_counts(),
             pictures_dropped={name: count for name, count in dropped.items() if count is not None},
+            **_runtime_counters(self._runtime()),
         )

@@ -22,6 +22,7 @@ class EventKind(enum.StrEnum):
     CMD_RESULT = "cmd_result"
     LOSS_REPORT = "loss_report"
     DEVICE_STATE = "device_state"
+    DEVICE_ALERT = "device_alert"  # a security finding about a device, e.g. a push from the wrong address
 
 
 class VerifyMode(enum.StrEnum):

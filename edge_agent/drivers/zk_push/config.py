@@ -6,11 +6,14 @@ a device of its own, named ``<name>:<SN>`` in events and health.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from edge_agent.http import HttpLimits
 
 SERIAL_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_DEVICE_NAME = 64  # sync.Event.device
@@ -34,6 +37,18 @@ class ZkPushConfig(BaseModel):
     realtime: bool = Field(default=True, description="upload each punch as it happens")
     max_body_bytes: int = Field(default=2_097_152, ge=1024, description="largest request body accepted")
     max_commands_per_poll: int = Field(default=20, ge=1, le=500)
+    addresses: dict[str, str] = Field(
+        default_factory=dict,
+        description="SN -> the only IP address it may push from; an SN not listed is bound to the first "
+        "address it is seen from (remembered in the state directory)",
+    )
+    max_connections: int = Field(default=128, ge=1, le=10_000, description="LAN connections at once")
+    max_connections_per_address: int = Field(default=8, ge=1, le=1_000)
+    max_buffered_bytes: int = Field(default=8_388_608, ge=1024, description="body bytes held, all clients")
+    head_deadline_s: float = Field(
+        default=15.0, gt=0, le=300, description="to send a request head (keep above delay_s: keep-alive)"
+    )
+    body_deadline_s: float = Field(default=30.0, gt=0, le=600, description="to send a request body")
 
     @field_validator("allowed_serials")
     @classmethod
@@ -43,6 +58,14 @@ class ZkPushConfig(BaseModel):
         if bad or len(set(serials)) != len(serials):
             raise ValueError(f"serial numbers must be unique and match {SERIAL_PATTERN}: {bad or serials}")
         return serials
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses(cls, addresses: dict[str, str]) -> dict[str, str]:
+        try:
+            return {sn: str(ipaddress.ip_address(address)) for sn, address in addresses.items()}
+        except ValueError as error:
+            raise ValueError(f"addresses: {error}") from None
 
     @field_validator("timezone")
     @classmethod
@@ -59,6 +82,24 @@ class ZkPushConfig(BaseModel):
         if longest > MAX_DEVICE_NAME:
             raise ValueError(f"name + ':' + SN must be at most {MAX_DEVICE_NAME} characters")
         return self
+
+    @model_validator(mode="after")
+    def _addresses_name_served_terminals(self) -> Self:
+        unknown = sorted(set(self.addresses) - set(self.allowed_serials))
+        if unknown:
+            raise ValueError(f"addresses name SNs not in allowed_serials: {unknown}")
+        return self
+
+    def http_limits(self) -> HttpLimits:
+        """The listener's bounds from this entry."""
+        return HttpLimits(
+            max_connections=self.max_connections,
+            max_connections_per_address=self.max_connections_per_address,
+            max_body_bytes=self.max_body_bytes,
+            max_buffered_bytes=max(self.max_buffered_bytes, self.max_body_bytes),
+            head_deadline_s=self.head_deadline_s,
+            body_deadline_s=self.body_deadline_s,
+        )
 
     def device_name(self, sn: str) -> str:
         """The device name of terminal ``sn`` in events and health."""

@@ -9,7 +9,13 @@ Rules:
   ``tombstones`` is deleted again (DEL-2);
 - a terminal is up while it polls; down after 3 × Delay of silence;
 - each terminal's punch times are judged in upload order by its own ``DeviceClock``: an implausible
-  one (a clock a day ahead, an RTC reset, a jump back) is kept, flagged ``clock_suspect``.
+  one (a clock a day ahead, an RTC reset, a jump back) is kept, flagged ``clock_suspect``;
+- each terminal is bound to one IP address (``addresses.AddressBook``); a request for its SN from
+  another address is refused with 403, counted (``wrong_address``), logged and sent to the cloud as a
+  ``device_alert`` event (at most one per SN, address and hour); bound addresses bypass the global
+  connection cap, so a flood of strangers cannot lock a known terminal out;
+- the listener is bounded (``HttpLimits`` from the entry, lowered to fit RLIMIT_NOFILE) and ``run``
+  can be started again after a failure (the agent's supervisor restarts it).
 """
 
 from __future__ import annotations
@@ -20,15 +26,22 @@ import datetime as dt
 import logging
 import time
 import zoneinfo
-from collections.abc import Container
+from collections.abc import Container, Mapping
+from pathlib import Path
 from typing import Final
 
 from edge_agent.clock import DeviceClock
 from edge_agent.device_health import DeviceHealth
+from edge_agent.drivers.zk_push.addresses import AddressBook
 from edge_agent.drivers.zk_push.config import ZkPushConfig
-from edge_agent.drivers.zk_push.punches import fits_contract, punch_record, result_record
+from edge_agent.drivers.zk_push.punches import (
+    address_alert_record,
+    fits_contract,
+    punch_record,
+    result_record,
+)
 from edge_agent.drivers.zk_push.terminals import TerminalState, command_ids
-from edge_agent.http import HttpLimits, HttpServer, Request, Response
+from edge_agent.http import HttpServer, Request, Response
 from edge_agent.records import DeviceRecord, EventSink
 from firmware_protocols import zk_push
 
@@ -36,6 +49,8 @@ log = logging.getLogger(__name__)
 
 SILENCE_FACTOR: Final = 3
 TEXT: Final = "text/plain"
+ALERT_INTERVAL_S: Final = 3600.0  # one wrong-address alert per (SN, address) per hour
+MAX_ALERT_KEYS: Final = 1024  # the memory of recent alerts is bounded (forgotten all at once when full)
 
 
 class UnknownTerminal(LookupError):
@@ -50,9 +65,14 @@ class ZkPushDriver:
         health: DeviceHealth,
         *,
         tombstones: Container[str] = frozenset(),
+        state_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.metrics: collections.Counter[str] = collections.Counter()
+        self.server: HttpServer | None = None
+        book_path = None if state_dir is None else state_dir / f"zk_push-{config.name}.addresses.json"
+        self.addresses = AddressBook(config.addresses, book_path)
+        self._alerted: dict[tuple[str, str], float] = {}
         self._sink = sink
         self._health = health
         self._tombstones = tombstones
@@ -67,14 +87,36 @@ class ZkPushDriver:
             health.register(terminal.device)
 
     async def run(self) -> None:
-        """Serve terminals until cancelled."""
-        limits = HttpLimits(max_body_bytes=self.config.max_body_bytes)
-        async with HttpServer(
-            self._handle, host=self.config.listen_host, port=self.config.listen_port, limits=limits
-        ) as server:
-            log.info("zk_push %s listening on %s:%d", self.config.name, self.config.listen_host, server.port)
-            self._bound_port().set_result(server.port)
+        """Serve terminals until cancelled (may be called again after it failed)."""
+        limits = self.config.http_limits().within_descriptors()
+        server = HttpServer(
+            self._handle,
+            host=self.config.listen_host,
+            port=self.config.listen_port,
+            limits=limits,
+            reserved=lambda address: address in self.addresses.bound(),
+        )
+        if self.server is not None:  # a restart: keep counting where the last server stopped
+            server.counters.update(self.server.counters)
+        self.server = server
+        async with server:
+            log.info(
+                "zk_push %s listening on %s:%d (%d connections, %d per address)",
+                self.config.name, self.config.listen_host, server.port,
+                limits.max_connections, limits.max_connections_per_address,
+            )  # fmt: skip
+            bound = self._bound_port()
+            if bound.done():
+                self._bound = None
+                bound = self._bound_port()
+            bound.set_result(server.port)
             await self._watch_silence()
+
+    def lan_counters(self) -> Mapping[str, int]:
+        """The listener's counters and gauges, plus requests refused for a wrong address."""
+        server = self.server
+        counters = {} if server is None else {**server.counters, **server.gauges()}
+        return counters | {"wrong_address": self.metrics["wrong_address"]}
 
     async def port(self) -> int:
         """The bound port, once ``run()`` listens."""
@@ -138,10 +180,30 @@ class ZkPushDriver:
             self.metrics["unknown_sn"] += 1
             log.debug("zk_push: request from unknown SN %r at %s", message.sn, request.client)
             return Response(status=401, body=b"ERROR", content_type=TEXT)
+        expected = await self.addresses.check(terminal.sn, request.address)
+        if expected is not None:
+            return await self._refuse_address(terminal, request.address, expected)
         terminal.last_seen = time.monotonic()
         self._health.up(terminal.device)
         reply = await self._dispatch(terminal, message)
         return reply if isinstance(reply, Response) else self._text(terminal, reply)
+
+    async def _refuse_address(self, terminal: TerminalState, address: str, expected: str) -> Response:
+        self.metrics["wrong_address"] += 1
+        now = time.monotonic()
+        if now - self._alerted.get((terminal.sn, address), -ALERT_INTERVAL_S) >= ALERT_INTERVAL_S:
+            if len(self._alerted) >= MAX_ALERT_KEYS:
+                self._alerted.clear()
+            self._alerted[(terminal.sn, address)] = now
+            log.warning(
+                "zk_push %s: request for SN %s from %s refused: the terminal is bound to %s",
+                self.config.name, terminal.sn, address, expected,
+            )  # fmt: skip
+            alert = address_alert_record(
+                terminal.device, terminal.sn, address, expected, dt.datetime.now(dt.UTC)
+            )
+            await self._accept(terminal, [alert])
+        return Response(status=403, body=b"ERROR", content_type=TEXT)
 
     async def _dispatch(self, terminal: TerminalState, message: zk_push.TerminalRequest) -> str | Response:
         match message:

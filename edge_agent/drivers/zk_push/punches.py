@@ -1,4 +1,5 @@
-"""ADMS records → DeviceRecords: punches with ZK codes, command results. No names, no pictures."""
+"""ADMS records → DeviceRecords: punches with ZK codes, command results, address alerts. No names,
+no pictures."""
 
 from __future__ import annotations
 
@@ -94,4 +95,20 @@ def result_record(
         device_time="",
         data=data.to_data(),
         dedup_key=f"{sn}|cmd|{result.id}|{result.return_code}",
+    )
+
+
+def address_alert_record(device: str, sn: str, address: str, expected: str, at: dt.datetime) -> DeviceRecord:
+    """A DEVICE_ALERT record: a request for terminal ``sn`` came from ``address``, not ``expected``.
+
+    Deduplicated per SN, address and hour, so a flood from one address is one alert an hour.
+    """
+    data = {"alert": "wrong_address", "sn": sn, "address": address, "expected": expected}
+    return DeviceRecord(
+        kind=EventKind.DEVICE_ALERT,
+        device=device,
+        occurred_at=at,
+        device_time="",
+        data=data,
+        dedup_key=f"{sn}|wrong_address|{address}|{at:%Y-%m-%dT%H}",
     )

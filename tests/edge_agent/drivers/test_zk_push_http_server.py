@@ -7,7 +7,7 @@ import http.client
 
 from edge_agent.http import HttpLimits, HttpServer, Request, Response
 
-LIMITS = HttpLimits(max_body_bytes=100, header_timeout_s=0.3, body_timeout_s=0.3)
+LIMITS = HttpLimits(max_body_bytes=100, head_deadline_s=0.3, body_deadline_s=0.3)
 
 
 async def echo(request: Request) -> Response:
@@ -61,5 +61,5 @@ async def test_garbage_gets_400_and_a_silent_client_is_dropped() -> None:
         assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 400")
         writer.close()
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed after header_timeout_s
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed after head_deadline_s
         writer.close()

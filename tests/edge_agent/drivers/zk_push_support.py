@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Container, Sequence
+from pathlib import Path
 
 from edge_agent.device_health import DeviceHealth
 from edge_agent.drivers.zk_push.config import ZkPushConfig
@@ -50,18 +51,18 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_driver(
-    *, delay_s: int = 1, tombstones: Container[str] = frozenset()
+    *,
+    delay_s: int = 1,
+    tombstones: Container[str] = frozenset(),
+    state_dir: Path | None = None,
+    sink: MemorySink | None = None,
+    **overrides: object,
 ) -> AsyncIterator[Running]:
-    config = ZkPushConfig(
-        kind="zk_push",
-        name="gate",
-        listen_host="127.0.0.1",
-        listen_port=0,
-        allowed_serials=(SN,),
-        delay_s=delay_s,
-    )
-    sink, health = MemorySink(), DeviceHealth()
-    driver = ZkPushDriver(config, sink, health, tombstones=tombstones)
+    values = {"kind": "zk_push", "name": "gate", "listen_host": "127.0.0.1", "listen_port": 0,
+              "allowed_serials": (SN,), "delay_s": delay_s} | overrides  # fmt: skip
+    config = ZkPushConfig.model_validate(values)
+    sink, health = sink or MemorySink(), DeviceHealth()
+    driver = ZkPushDriver(config, sink, health, tombstones=tombstones, state_dir=state_dir)
     task = asyncio.create_task(driver.run(), name="zk_push")
     try:
         port = await asyncio.wait_for(driver.port(), 10)
