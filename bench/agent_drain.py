@@ -69,11 +69,18 @@ class DrainSetup:
 
 
 def drain(
-    setup: DrainSetup, name: str, rows: int, window_s: float, *, profile: Profile | None = None
+    setup: DrainSetup,
+    name: str,
+    rows: int,
+    window_s: float,
+    *,
+    profile: Profile | None = None,
+    profile_pid: int | None = None,
 ) -> Drain:
     """Fill an outbox with ``rows`` new events, launch an agent on it, wait for the acks (or the window).
 
-    With ``profile``, py-spy samples the agent for the whole drain (an untimed, extra run).
+    With ``profile``, py-spy samples ``profile_pid`` (default: the agent) for the whole drain: an
+    untimed, extra run.
     """
     outbox = setup.directory / f"{name}.db"
     write_backlog(outbox, rows, progress=rows >= 200_000)
@@ -85,14 +92,16 @@ def drain(
             if profile is None:
                 peak = _follow(probe, pid, rows, started + window_s, name)
             else:
-                with sampling(pid, setup.directory / f"{name}.pyspy.txt") as taken:
+                with sampling(profile_pid or pid, setup.directory / f"{name}.pyspy.txt") as taken:
                     peak = _follow(probe, pid, rows, started + window_s, name)
                 profile.top = taken.top
             with probe.lock:
                 acks = list(probe.acks)
                 acked = probe.acked
             if acked >= rows:
-                wait_for(lambda: unsent(outbox) == 0, timeout=30, what="the acked rows deleted from the outbox")
+                wait_for(
+                    lambda: unsent(outbox) == 0, timeout=30, what="the acked rows deleted from the outbox"
+                )
         finally:
             _stop(setup.group, name)
     if not acks:

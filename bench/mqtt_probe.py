@@ -126,3 +126,28 @@ def publish_all(port: int, topic: str, payloads: list[bytes], client_id: str) ->
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+class Publisher:
+    """A raw paho client publishing at QoS 1 (100 in flight) for the length of a ``publishing`` block."""
+
+    def __init__(self, client: mqtt.Client) -> None:
+        self._client = client
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Queue ``payload`` (paho's network thread sends it)."""
+        self._client.publish(topic, payload, qos=1)
+
+
+@contextmanager
+def publishing(port: int, client_id: str) -> Iterator[Publisher]:
+    """A connected publisher, disconnected when the block ends."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.max_inflight_messages_set(100)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        yield Publisher(client)
+    finally:
+        client.disconnect()
+        client.loop_stop()
