@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error("--repeats must be at least 3 (the figure is a median)")
+    if args.smoke:
+        args.repeats = 1  # the smoke run proves every bench runs and reports; its figures mean nothing
     if args.postgres_url:
         os.environ["MPM_BENCH_POSTGRES_URL"] = args.postgres_url  # read by bench.cloud_db
     names = [name for name in BENCHMARKS if not args.only or name in args.only]

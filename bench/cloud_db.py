@@ -107,8 +107,8 @@ async def seeded(url: str, members: int = MEMBERS) -> Tenant:
                 await session.execute(insert(Member), rows[at : at + 5000])
             await session.commit()
         async with sessions() as session:
-            members = await session.execute(select(Member.pin, Member.id).where(Member.org_id == seed.org_id))
-            pins = {str(pin): int(member_id) for pin, member_id in members}
+            found = await session.execute(select(Member.pin, Member.id).where(Member.org_id == seed.org_id))
+            pins = {str(pin): int(member_id) for pin, member_id in found}
             agent = select(Agent.id).where(Agent.agent_id == AGENT_ID)
             agent_pk = int((await session.execute(agent)).scalar_one())
         return Tenant(url=url, org_id=seed.org_id, agent_pk=agent_pk, token=seed.token, member_ids=pins)

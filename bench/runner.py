@@ -30,7 +30,7 @@ BENCHMARKS: Final = (
 )
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
-_COLUMNS: Final = "{:<14} {:<52} {:<5} {:>14} {:<10} {:>23} {:>8}"
+_COLUMNS: Final = "{:<14} {:<52} {:<5} {:>14} {:<10} {:>23} {:>8} {:>10} {:<8}"
 
 
 def load(name: str) -> Benchmark:
@@ -47,7 +47,8 @@ class LiveTable:
 
     def header(self) -> None:
         print(
-            _COLUMNS.format("bench", "line", "role", "median", "unit", "min..max", "vs limit"), file=self._out
+            _COLUMNS.format("bench", "line", "role", "median", "unit", "min..max", "vs limit", "goal", ""),
+            file=self._out,
         )
 
     def section(self, title: str) -> None:
@@ -59,7 +60,10 @@ class LiveTable:
         limit = self._limits.get((line.bench, line.against or ""))
         ratio = report.percent(line.median / limit.median) if limit and limit.median else ""
         spread = f"{report.number(min(line.samples))}..{report.number(max(line.samples))}"
-        row = (line.bench, line.label[:52], line.role, report.number(line.median), line.unit, spread, ratio)
+        goal = line.goal.text() if line.goal else ""
+        met = ("met" if line.goal.met(line.median) else "MISSED") if line.goal else ""
+        row = [line.bench, line.label[:52], line.role, report.number(line.median), line.unit, spread]
+        row += [ratio, goal, met]
         print(_COLUMNS.format(*row), file=self._out, flush=True)
 
 
