@@ -86,7 +86,7 @@ def _ingest(backend: str, sizes: Sizes, record: Recorder, setup: DrainSetup, ten
 
 def _feed_once(sizes: Sizes, setup: DrainSetup, ahead: int = ingest_load.AHEAD) -> float:
     payloads = ingest_load.batch_payloads(sizes.pick(600, 10 if not sizes.smoke else 3))
-    window = sizes.seconds(20.0, 4.0)
+    window = sizes.seconds(15.0, 4.0)
     with (
         mqtt_probe.watching(setup.broker_port, AGENT_ID) as probe,
         mqtt_probe.publishing(setup.broker_port, "bench-feeder") as publisher,
@@ -96,8 +96,8 @@ def _feed_once(sizes: Sizes, setup: DrainSetup, ahead: int = ingest_load.AHEAD) 
 
 def _backlog(backend: str, sizes: Sizes, record: Recorder, setup: DrainSetup) -> None:
     """Row b: a real agent drains a pre-filled outbox into the cloud; 1M figure measured or projected."""
-    rows = ONE_MILLION if sizes.full_backlog else sizes.pick(100_000, 2_000 if not sizes.smoke else 300)
-    window = 3600.0 if sizes.full_backlog else sizes.seconds(60.0, 15.0)
+    rows = ONE_MILLION if sizes.full_backlog else sizes.pick(50_000, 2_000 if not sizes.smoke else 300)
+    window = 3600.0 if sizes.full_backlog else sizes.seconds(30.0, 15.0)
     repeats = 1 if sizes.full_backlog else sizes.repeats
     drains = [drain(setup, f"backlog-{backend}-{i}", rows, window) for i in range(repeats)]
     goal = Goal(value=BACKLOG_GOAL_S[backend], higher_is_better=False)

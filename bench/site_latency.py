@@ -13,12 +13,13 @@ g. Time to display: an award through the API → the sign's state file shows the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -28,6 +29,7 @@ from bench import mqtt_probe
 from bench.cloud_db import AGENT_ID, MEMBERS, Tenant, prepared
 from bench.measure import Goal, Sizes
 from bench.processes import START_TIMEOUT_S, agent_config, cloud_env, start_agent, start_cloud
+from bench.profiling import Profile, sampling
 from bench.recorder import Recorder
 from bench.workdir import scratch
 from simulators.state_file import read_state
@@ -52,19 +54,32 @@ SHANGHAI: Final = dt.timezone(dt.timedelta(hours=8))
 POLL_S: Final = 0.002
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Site:
+    """The running parts, as the measurements need them."""
+
+    terminal: TerminalThread
+    api: str
+    tenant: Tenant
+    sign_state: Path
+    broker_port: int
+    group: ProcessGroup
+    directory: Path
+
+
 def run(sizes: Sizes, record: Recorder) -> None:
     """Start the site, then measure commit latency and time to display."""
     seconds = sizes.seconds(15.0, 3.0)
     awards = sizes.pick(20, 5 if not sizes.smoke else 2)
-    if RATE * seconds * sizes.repeats > MEMBERS // 2:
+    if RATE * seconds * (sizes.repeats + sizes.profile) > MEMBERS // 2:
         raise ValueError("every punch needs a PIN of its own: shorten the window or the repeats")
-    with _site(sizes) as (terminal, api, tenant, sign_state, port):
-        _commit_latency(sizes, record, terminal, port, seconds)
-        _display_latency(sizes, record, api, tenant, sign_state, awards)
+    with _site() as site:
+        _commit_latency(sizes, record, site, seconds)
+        _display_latency(sizes, record, site, awards)
 
 
 @contextmanager
-def _site(sizes: Sizes) -> Iterator[tuple[TerminalThread, str, Tenant, Path, int]]:
+def _site() -> Iterator[Site]:
     zk_port = free_port()
     with (
         scratch(NAME) as directory,
@@ -84,7 +99,27 @@ def _site(sizes: Sizes) -> Iterator[tuple[TerminalThread, str, Tenant, Path, int
         wait_for(
             lambda: _registered(terminal, group), timeout=START_TIMEOUT_S, what="the agent at the terminal"
         )
-        yield terminal, api, tenant, sign_state, broker.port
+        yield Site(
+            terminal=terminal,
+            api=api,
+            tenant=tenant,
+            sign_state=sign_state,
+            broker_port=broker.port,
+            group=group,
+            directory=directory,
+        )
+
+
+def _profiled(site: Site, key: str, record: Recorder, work: Callable[[], object]) -> None:
+    """Run ``work`` once more with py-spy on the agent and on the cloud; record both profiles."""
+    profiles: dict[str, Profile] = {}
+    with ExitStack() as stack:
+        for part in ("agent", "cloud"):
+            output = site.directory / f"{key}-{part}.pyspy.txt"
+            profiles[part] = stack.enter_context(sampling(site.group.children[part].pid, output))
+        work()
+    for part, profile in profiles.items():
+        record.profiled(f"{key} ({part})", profile.top)
 
 
 def _devices(zk_port: int, sign_tty: Path) -> str:
@@ -111,20 +146,20 @@ def _registered(terminal: TerminalThread, group: ProcessGroup) -> bool:
 _pins = iter(range(1, MEMBERS + 1))
 
 
-def _commit_latency(
-    sizes: Sizes, record: Recorder, terminal: TerminalThread, port: int, seconds: float
-) -> None:
+def _commit_latency(sizes: Sizes, record: Recorder, site: Site, seconds: float) -> None:
     """Row f: p50/p95/p99 per repeat of device → commit, with the split at the events topic."""
-    runs = [_punch_window(terminal, port, seconds) for _ in range(sizes.repeats)]
+    runs = [_punch_window(site.terminal, site.broker_port, seconds) for _ in range(sizes.repeats)]
     for name, cut in (("p50", 49), ("p95", 94), ("p99", 98)):
         samples = tuple(round(statistics.quantiles(r[0], n=100, method="inclusive")[cut], 2) for r in runs)
         goal = Goal(value=50, higher_is_better=False) if name == "p95" else None
         to_topic = [round(statistics.quantiles(r[1], n=100, method="inclusive")[cut], 2) for r in runs]
         why = f"Of which device → events topic: {to_topic} ms per repeat. {WHY_COMMIT}"
         label = f"device → cloud commit at 20 punches/s, {name}"
-        record.ours(
+        line = record.ours(
             f"commit-{name}", label, "ms", samples, against=None, why=why, goal=goal, row="f" if goal else ""
         )
+        if sizes.profile and goal and not goal.met(line.median):
+            _profiled(site, line.key, record, lambda: _punch_window(site.terminal, site.broker_port, seconds))
 
 
 def _punch_window(terminal: TerminalThread, port: int, seconds: float) -> tuple[list[float], list[float]]:
@@ -169,36 +204,41 @@ def _first_times(acks: list[tuple[float, list[str]]]) -> dict[str, float]:
     return first
 
 
-def _display_latency(
-    sizes: Sizes, record: Recorder, api: str, tenant: Tenant, sign_state: Path, awards: int
-) -> None:
+class _Awards:
+    """Awards that each make a new leader: a member not awarded before, more points than anyone."""
+
+    def __init__(self, client: httpx.Client, site: Site) -> None:
+        self._client = client
+        self._site = site
+        self._members = iter(sorted(site.tenant.member_ids.items(), key=lambda item: -int(item[0])))
+        self._points = 10_000
+
+    def times(self, awards: int) -> list[float]:
+        """Milliseconds from each award's POST to the sign showing it."""
+        out = []
+        for _ in range(awards):
+            self._points += 100
+            _pin, member_id = next(self._members)
+            out.append(_award_to_sign(self._client, member_id, self._points, self._site.sign_state))
+        return out
+
+
+def _display_latency(sizes: Sizes, record: Recorder, site: Site, awards: int) -> None:
     """Row g: per repeat, ``awards`` awards each making a new leader; p50/p95/p99 of award → sign."""
-    headers = {"Authorization": f"Bearer {tenant.token}"}
-    members = iter(sorted(tenant.member_ids.items(), key=lambda item: -int(item[0])))
-    runs: list[list[float]] = []
-    points = 10_000
-    with httpx.Client(base_url=api, headers=headers, timeout=30) as client:
-        for _ in range(sizes.repeats):
-            times = []
-            for _ in range(awards):
-                points += 100
-                _pin, member_id = next(members)
-                times.append(_award_to_sign(client, member_id, points, sign_state))
-            runs.append(times)
-    for name, cut in (("p50", 49), ("p95", 94), ("p99", 98)):
-        samples = tuple(round(statistics.quantiles(r, n=100, method="inclusive")[cut], 1) for r in runs)
-        goal = Goal(value=300, higher_is_better=False) if name == "p95" else None
-        label = f"award via API → sign shows it, {name}"
-        record.ours(
-            f"display-{name}",
-            label,
-            "ms",
-            samples,
-            against=None,
-            why=WHY_DISPLAY,
-            goal=goal,
-            row="g" if goal else "",
-        )
+    headers = {"Authorization": f"Bearer {site.tenant.token}"}
+    with httpx.Client(base_url=site.api, headers=headers, timeout=30) as client:
+        making = _Awards(client, site)
+        runs = [making.times(awards) for _ in range(sizes.repeats)]
+        for name, cut in (("p50", 49), ("p95", 94), ("p99", 98)):
+            samples = tuple(round(statistics.quantiles(r, n=100, method="inclusive")[cut], 1) for r in runs)
+            goal = Goal(value=300, higher_is_better=False) if name == "p95" else None
+            label = f"award via API → sign shows it, {name}"
+            line = record.ours(
+                f"display-{name}", label, "ms", samples, against=None, why=WHY_DISPLAY, goal=goal,
+                row="g" if goal else "",
+            )  # fmt: skip
+            if sizes.profile and goal and not goal.met(line.median):
+                _profiled(site, line.key, record, lambda: making.times(awards))
 
 
 def _award_to_sign(client: httpx.Client, member_id: int, points: int, sign_state: Path) -> float:
