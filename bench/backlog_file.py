@@ -1,9 +1,9 @@
 """A pre-filled agent outbox: the backlog an agent holds after an outage.
 
-The file is created by the agent's own ``Outbox`` (so its schema and migrations are today's), then
-filled with raw ``executemany`` in transactions of 10,000 rows, naming the columns so a newer
-schema with extra defaulted columns still fills. Every call makes new event ids, so a cloud that
-already stored an earlier backlog scores this one afresh instead of acking duplicates.
+The backlog is written through the agent's own ``Outbox.accept`` in groups of 10,000 records (one
+transaction each), so its schema, ids and encoding are exactly what today's agent writes and the
+bench follows any change to them. Every call makes new punches (new dedup keys and event ids), so a
+cloud that stored an earlier backlog scores this one afresh instead of acking duplicates.
 """
 
 from __future__ import annotations
@@ -14,32 +14,27 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from bench.records import event_rows
-from edge_agent.outbox import Outbox
+from bench.records import punch_record
+from edge_agent.outbox import running_outbox
 
 CHUNK: Final = 10_000
-_INSERT: Final = (
-    "INSERT INTO events (seq, id, kind, device, occurred_at, device_time, received_at, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+MAX_BYTES: Final = 4 * 1024**3  # a 1M backlog is ≈440 MB: far from the agent's default cap of 512 MiB
 
 
 def write_backlog(path: Path, rows: int, *, progress: bool = False) -> None:
-    """An outbox at ``path`` holding ``rows`` unsent punches (and the matching ``next_seq``)."""
-    asyncio.run(_create(path))
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
+    """An outbox at ``path`` holding ``rows`` unsent punches."""
+    asyncio.run(_fill(path, rows, progress))
+
+
+async def _fill(path: Path, rows: int, progress: bool) -> None:
+    async with running_outbox(path, max_bytes=MAX_BYTES) as outbox:
         for at in range(0, rows, CHUNK):
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT, event_rows(min(CHUNK, rows - at), first_seq=at + 1))
-            conn.execute("COMMIT")
+            records = [punch_record() for _ in range(min(CHUNK, rows - at))]
+            result = await outbox.accept(records)
+            if result.stored != len(records):
+                raise RuntimeError(f"the outbox stored {result.stored} of {len(records)} backlog records")
             if progress and at and at % (10 * CHUNK) == 0:
-                print(f"   writing the backlog: {at:,}/{rows:,} rows", file=sys.stderr, flush=True)
-        conn.execute("UPDATE counters SET value = ? WHERE name = 'next_seq'", (rows + 1,))
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+                print(f"   writing the backlog: {at:,}/{rows:,} events", file=sys.stderr, flush=True)
 
 
 def unsent(path: Path) -> int:
@@ -49,8 +44,3 @@ def unsent(path: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
     finally:
         conn.close()
-
-
-async def _create(path: Path) -> None:
-    async with Outbox(path):
-        pass

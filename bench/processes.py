@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Final
 
+from bench.backlog_file import MAX_BYTES
 from tests.e2e.processes import BIN, ProcessGroup
 from tests.support.network import accepts_tcp, free_port
 from tests.support.polling import wait_for
@@ -67,7 +68,7 @@ keepalive_s = 10
 ack_timeout_s = {ack_timeout_s}
 [outbox]
 path = "{outbox}"
-max_bytes = {4 * 1024**3}
+max_bytes = {MAX_BYTES}
 [observability]
 enabled = false
 {devices}"""
