@@ -22,7 +22,7 @@ from bench import ingest_load, mqtt_probe
 from bench.agent_drain import Drain, DrainSetup, drain
 from bench.cloud_db import AGENT_ID, Tenant, backends, connect, prepared
 from bench.measure import Goal, Sizes, repeat_async
-from bench.processes import cloud_env, start_cloud
+from bench.processes import cloud_env, cpu_seconds, start_cloud
 from bench.profiling import Profile, sampling
 from bench.recorder import Recorder
 from bench.workdir import scratch
@@ -118,13 +118,17 @@ def _backlog(backend: str, sizes: Sizes, record: Recorder, setup: DrainSetup) ->
 
 def _two_workers(sizes: Sizes, record: Recorder, setup: DrainSetup, tenant: Tenant, one: float) -> None:
     """Two cloud processes in one shared subscription: total and per-worker rate, duplicates counted."""
+    workers = [_pid(setup.group, "cloud"), _pid(setup.group, "cloud-2")]
+    before = [cpu_seconds(pid) for pid in workers]
     samples = tuple(_feed_once(sizes, setup, ahead=2 * ingest_load.AHEAD) for _ in range(sizes.repeats))
+    used = [cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True)]
     total = statistics.median(samples)
     stored, distinct = asyncio.run(_punch_counts(tenant.url))
     why = (
         f"Two `mpm-cloud serve` processes share `$share/ingest/...` on one PostgreSQL; the same feed "
         f"as one worker ({one:,.0f} punches/s): ×{total / max(one, 1e-9):.2f}. Punches stored "
-        f"{stored:,}, distinct event ids {distinct:,}: {stored - distinct} duplicated."
+        f"{stored:,}, distinct event ids {distinct:,}: {stored - distinct} duplicated. CPU used by "
+        f"each worker during the feeds: {used[0]:.1f} s and {used[1]:.1f} s (both consuming)."
     )
     label = "postgresql: two ingest workers, total"
     record.ours("two-workers", label, "punches/s", samples, against=None, why=why)
