@@ -58,7 +58,10 @@ def wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("   wrk is missing: apt-get install -y wrk", file=sys.stderr, flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        install = ["apt-get", "install", "-y", "-qq", "wrk"]
+        if subprocess.run(install, capture_output=True).returncode != 0:  # no package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+            subprocess.run(install, capture_output=True)
         found = shutil.which("wrk")
     if not found:
         raise RuntimeError("the rankings bench needs wrk: apt-get install -y wrk")
