@@ -91,7 +91,8 @@ def drain(
         try:
             if profile is None:
                 peak = _follow(probe, pid, rows, started + window_s, name)
-            else:
+            else:  # sample from the first ack on: the drain, not the agent's start-up
+                probe.wait(lambda p: p.acked > 0, timeout=window_s, what="the first ack")
                 with sampling(profile_pid or pid, setup.directory / f"{name}.pyspy.txt") as taken:
                     peak = _follow(probe, pid, rows, started + window_s, name)
                 profile.top = taken.top

@@ -33,6 +33,9 @@ def number(value: float) -> str:
 
 
 def percent(ratio: float) -> str:
+    """Ours / limit: ``37%``, ``0.30%``, or ``×142`` once ours is over ten times the limit."""
+    if ratio >= 10:
+        return f"×{ratio:,.0f}"
     return f"{ratio * 100:.0f}%" if ratio >= 0.01 else f"{ratio * 100:.2f}%"
 
 
@@ -121,7 +124,8 @@ def _issue_table(document: dict[str, Any]) -> str:
             limit = f"{number(ref['median'])} {ref['unit']}" if ref else "—"
             ratio = percent(row["median"] / ref["median"]) if ref and ref["median"] else ""
             cells = [letter, row["label"], f"{number(row['median'])} {row['unit']}", limit, ratio]
-            cells += [goal_text(row["goal"]), verdict(row["goal"], row["median"])]
+            goal = f"{goal_text(row['goal'])} {row['unit']}" if row["goal"] else ""
+            cells += [goal, verdict(row["goal"], row["median"])]
             lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
