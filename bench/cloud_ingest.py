@@ -86,7 +86,7 @@ def _ingest(backend: str, sizes: Sizes, record: Recorder, setup: DrainSetup, ten
 
 def _feed_once(sizes: Sizes, setup: DrainSetup, ahead: int = ingest_load.AHEAD) -> float:
     payloads = ingest_load.batch_payloads(sizes.pick(600, 10 if not sizes.smoke else 3))
-    window = sizes.seconds(15.0, 4.0)
+    window = sizes.seconds(15.0, 4.0, smoke=1.0)
     with (
         mqtt_probe.watching(setup.broker_port, AGENT_ID) as probe,
         mqtt_probe.publishing(setup.broker_port, "bench-feeder") as publisher,

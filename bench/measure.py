@@ -68,8 +68,10 @@ class Sizes:
         """``full`` normally, ``quick`` under --quick (or the smoke run)."""
         return quick if self.quick or self.smoke else full
 
-    def seconds(self, full: float, quick: float) -> float:
-        """A time window: ``full`` normally, ``quick`` under --quick."""
+    def seconds(self, full: float, quick: float, smoke: float | None = None) -> float:
+        """A time window: ``full`` normally, ``quick`` under --quick, ``smoke`` (else ``quick``) if smoke."""
+        if self.smoke and smoke is not None:
+            return smoke
         return quick if self.quick or self.smoke else full
 
 

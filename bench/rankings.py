@@ -137,7 +137,7 @@ def trivial_server(body: Path) -> Iterator[str]:
 def run(sizes: Sizes, record: Recorder) -> None:
     """Seed 100,000 members, start both servers, measure the limits then ours."""
     members = sizes.pick(100_000, 10_000 if not sizes.smoke else 1_000)
-    seconds = sizes.seconds(5.0, 2.0)
+    seconds = sizes.seconds(5.0, 2.0, smoke=1.0)
     with (
         scratch(NAME) as directory,
         prepared("sqlite", directory, members=members) as tenant,

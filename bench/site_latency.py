@@ -26,7 +26,7 @@ from typing import Final
 import httpx
 
 from bench import mqtt_probe
-from bench.cloud_db import AGENT_ID, MEMBERS, Tenant, prepared
+from bench.cloud_db import AGENT_ID, Tenant, prepared
 from bench.measure import Goal, Sizes
 from bench.processes import START_TIMEOUT_S, agent_config, cloud_env, start_agent, start_cloud
 from bench.profiling import Profile, sampling
@@ -52,6 +52,7 @@ SIGN: Final = "lobby"
 RATE: Final = 20.0
 SHANGHAI: Final = dt.timezone(dt.timedelta(hours=8))
 POLL_S: Final = 0.002
+SITE_MEMBERS: Final = 2_000  # one member per punch and per award: 3 + 1 runs of 300 punches and 20 awards
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,10 +70,11 @@ class Site:
 
 def run(sizes: Sizes, record: Recorder) -> None:
     """Start the site, then measure commit latency and time to display."""
-    seconds = sizes.seconds(15.0, 3.0)
+    seconds = sizes.seconds(15.0, 3.0, smoke=2.0)
     awards = sizes.pick(20, 5 if not sizes.smoke else 2)
-    if RATE * seconds * (sizes.repeats + sizes.profile) > MEMBERS // 2:
-        raise ValueError("every punch needs a PIN of its own: shorten the window or the repeats")
+    runs = sizes.repeats + sizes.profile
+    if (RATE * seconds + awards) * runs > SITE_MEMBERS:
+        raise ValueError("every punch and award needs a member of its own: shorten the window or the repeats")
     with _site() as site:
         _commit_latency(sizes, record, site, seconds)
         _display_latency(sizes, record, site, awards)
@@ -84,7 +86,7 @@ def _site() -> Iterator[Site]:
     with (
         scratch(NAME) as directory,
         running_broker(directory) as broker,
-        prepared("sqlite", directory) as tenant,
+        prepared("sqlite", directory, members=SITE_MEMBERS) as tenant,
         process_group(directory / "logs") as group,
         TerminalThread(ZkTerminal(port=zk_port)) as terminal,
     ):
@@ -143,7 +145,7 @@ def _registered(terminal: TerminalThread, group: ProcessGroup) -> bool:
     return terminal.registered_clients() > 0
 
 
-_pins = iter(range(1, MEMBERS + 1))
+_pins = iter(range(1, SITE_MEMBERS + 1))  # punches take members from the bottom, awards from the top
 
 
 def _commit_latency(sizes: Sizes, record: Recorder, site: Site, seconds: float) -> None:
