@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from bench import mqtt_probe
-from bench.backlog_file import unsent, write_backlog
+from bench.backlog_file import copy_backlog, unsent, write_backlog
 from bench.cloud_db import AGENT_ID
 from bench.processes import agent_config, start_agent, vm_rss_mib
 from bench.profiling import Profile, sampling
@@ -76,14 +76,19 @@ def drain(
     *,
     profile: Profile | None = None,
     profile_pid: int | None = None,
+    template: Path | None = None,
 ) -> Drain:
     """Fill an outbox with ``rows`` new events, launch an agent on it, wait for the acks (or the window).
 
     With ``profile``, py-spy samples ``profile_pid`` (default: the agent) for the whole drain: an
-    untimed, extra run.
+    untimed, extra run. With ``template`` (a backlog of ``rows`` written once), the outbox is a copy
+    of it: for a receiver that does not deduplicate, such as the stand-in cloud.
     """
     outbox = setup.directory / f"{name}.db"
-    write_backlog(outbox, rows, progress=rows >= 200_000)
+    if template is None:
+        write_backlog(outbox, rows, progress=rows >= 200_000)
+    else:
+        copy_backlog(template, outbox)
     config = agent_config(setup.directory, agent_id=AGENT_ID, mqtt_url=setup.mqtt_url, outbox=outbox)
     with mqtt_probe.watching(setup.broker_port, AGENT_ID) as probe:
         started = time.time()

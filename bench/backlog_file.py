@@ -9,6 +9,7 @@ cloud that stored an earlier backlog scores this one afresh instead of acking du
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -35,6 +36,14 @@ async def _fill(path: Path, rows: int, progress: bool) -> None:
                 raise RuntimeError(f"the outbox stored {result.stored} of {len(records)} backlog records")
             if progress and at and at % (10 * CHUNK) == 0:
                 print(f"   writing the backlog: {at:,}/{rows:,} events", file=sys.stderr, flush=True)
+
+
+def copy_backlog(template: Path, target: Path) -> None:
+    """A copy of a closed outbox file (its WAL and shared memory too, where they were left)."""
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{template}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, Path(f"{target}{suffix}"))
 
 
 def unsent(path: Path) -> int:

@@ -107,7 +107,9 @@ def run(sizes: Sizes, record: Recorder) -> None:
         payloads = sync_batches(events // PER_BATCH, PER_BATCH)
         raw = repeat_sync(sizes.repeats, lambda: raw_publish(broker.port, payloads))
         record.limit("paho", "raw paho QoS 1, 100 events/message, 100 in flight", "events/s", raw, WHY_RAW)
-        drains = [drain(setup, f"link-{i}", events, window) for i in range(sizes.repeats)]
+        template = directory / "backlog-template.db"
+        write_backlog(template, events, progress=events >= 200_000)  # the stand-in cloud never deduplicates
+        drains = [drain(setup, f"link-{i}", events, window, template=template) for i in range(sizes.repeats)]
         goal = Goal(value=35_000)
         samples = tuple(d.rate for d in drains)
         label = f"agent process: outbox → QoS 1 → ack → delete, {events:,} backlog"
@@ -115,7 +117,7 @@ def run(sizes: Sizes, record: Recorder) -> None:
         record.ours("link", label, "events/s", samples, against="paho", why=why, goal=goal, row="d")
         if sizes.profile and not goal.met(statistics.median(samples)):
             profile = Profile()
-            drain(setup, "link-profiled", events, window, profile=profile)
+            drain(setup, "link-profiled", events, window, profile=profile, template=template)
             record.profiled("link", profile.top)
         bare = repeat_sync(sizes.repeats, bare_rss_mib)
         record.limit("bare", "bare python + asyncio + sqlite3", "MiB", bare, WHY_BARE)
