@@ -71,6 +71,12 @@ def _ingest(backend: str, sizes: Sizes, record: Recorder, setup: DrainSetup, ten
     record.limit(
         f"raw-{backend}", f"{backend}: raw executemany, 100 rows/transaction", "punches/s", limit, why
     )
+    if backend == "postgresql":
+        copy = asyncio.run(
+            repeat_async(sizes.repeats, lambda: ingest_load.raw_postgres_copy(tenant, raw_batches))
+        )
+        label = "postgresql: raw COPY, 100 rows/transaction"
+        record.limit("raw-postgresql-copy", label, "punches/s", copy, "The same rows through asyncpg's COPY.")
     samples = tuple(_feed_once(sizes, setup) for _ in range(sizes.repeats))
     goal = Goal(value=INGEST_GOAL[backend])
     label = f"{backend}: mpm-cloud serve, first check-ins via MQTT"

@@ -137,6 +137,21 @@ async def raw_postgres(tenant: Tenant, batches: int) -> float:
     return rate(batches * PER_BATCH, watch.seconds)
 
 
+async def raw_postgres_copy(tenant: Tenant, batches: int) -> float:
+    """Rows/s: asyncpg COPY of each batch's rows in its own transaction."""
+    rows = punch_rows(tenant, batches)
+    conn = await connect(tenant.url)
+    columns = [name.strip() for name in _COLUMNS.split(",")]
+    try:
+        with Stopwatch() as watch:
+            for batch in rows:
+                async with conn.transaction():
+                    await conn.copy_records_to_table("attendance_punch", records=batch, columns=columns)
+    finally:
+        await conn.close()
+    return rate(batches * PER_BATCH, watch.seconds)
+
+
 def feed(
     publisher: mqtt_probe.Publisher,
     probe: mqtt_probe.Probe,
