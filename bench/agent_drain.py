@@ -45,8 +45,11 @@ class Drain:
 
     @property
     def rate(self) -> float:
-        """Steady events/s: acks after the first one, over the time since it (start-up excluded)."""
-        return (self.acked - self.first_batch) / max(self.last_ack - self.first_ack, 1e-9)
+        """Steady events/s: acks after the first one, over the time since it (start-up excluded);
+        with a single ack in the window, everything acked over the time since launch."""
+        if self.last_ack > self.first_ack:
+            return (self.acked - self.first_batch) / (self.last_ack - self.first_ack)
+        return self.acked / max(self.last_ack - self.started, 1e-9)
 
     def seconds_for(self, events: int) -> float:
         """Time from launch to the last ack for ``events``: measured when drained, else extrapolated."""

@@ -2,23 +2,26 @@
 
 The backlog is written through the agent's own ``Outbox.accept`` in groups of 10,000 records (one
 transaction each), so its schema, ids and encoding are exactly what today's agent writes and the
-bench follows any change to them. Every call makes new punches (new dedup keys and event ids), so a
-cloud that stored an earlier backlog scores this one afresh instead of acking duplicates.
+bench follows any change to them. The punches are a site's ordinary days (``site_day_record``: every
+member in and out once a day), and every call continues that history with new days, so a cloud
+that stored an earlier backlog scores this one afresh instead of acking duplicates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Final
 
-from bench.records import punch_record
+from bench.records import site_day_record
 from edge_agent.outbox import running_outbox
 
 CHUNK: Final = 10_000
+_history = itertools.count()  # punch number in the site's history: every backlog continues it
 MAX_BYTES: Final = 4 * 1024**3  # a 1M backlog is ≈440 MB: far from the agent's default cap of 512 MiB
 
 
@@ -30,7 +33,7 @@ def write_backlog(path: Path, rows: int, *, progress: bool = False) -> None:
 async def _fill(path: Path, rows: int, progress: bool) -> None:
     async with running_outbox(path, max_bytes=MAX_BYTES) as outbox:
         for at in range(0, rows, CHUNK):
-            records = [punch_record() for _ in range(min(CHUNK, rows - at))]
+            records = [site_day_record(next(_history)) for _ in range(min(CHUNK, rows - at))]
             result = await outbox.accept(records)
             if result.stored != len(records):
                 raise RuntimeError(f"the outbox stored {result.stored} of {len(records)} backlog records")
