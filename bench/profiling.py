@@ -22,6 +22,17 @@ from pathlib import Path
 from typing import Final
 
 OUR_PACKAGES: Final = ("cloud/", "edge_agent/", "firmware_protocols/", "simulators/")
+# Leaf frames that are waiting, not working: the event loop's poll, aiosqlite's worker thread waiting
+# for its next statement, paho's network loop, a thread blocked on a lock or a queue. py-spy samples
+# them as active (they wake up on timeouts); they are counted apart so the ranking shows the work.
+IDLE_LEAVES: Final = (
+    "select (selectors.py)",
+    "_connection_worker_thread (aiosqlite/core.py)",
+    "wait (threading.py)",
+    "get (queue.py)",
+    "_loop (paho/mqtt/client.py)",
+    "select (select.py)",
+)
 TOP: Final = 8
 _FRAME: Final = re.compile(r"^(?P<function>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
 
@@ -64,10 +75,10 @@ def sampling(pid: int, output: Path) -> Iterator[Profile]:
 
 
 def rank(collapsed: str) -> list[str]:
-    """``self`` and ``inclusive (ours)`` top functions with their share of the samples."""
+    """The share of waiting samples, then ``self`` and ``under ours`` top functions by share of the rest."""
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
+    total = idle = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -76,13 +87,17 @@ def rank(collapsed: str) -> list[str]:
         frames = [_name(frame) for frame in stack.split(";") if frame]
         if not frames:
             continue
+        if frames[-1].endswith(IDLE_LEAVES):
+            idle += count
+            continue
         total += count
         own[frames[-1]] += count
         for name in {frame for frame in frames if any(pkg in frame for pkg in OUR_PACKAGES)}:
             inclusive[name] += count
     if not total:
         return ["(no samples)"]
-    lines = [f"self {count / total:.0%}: {name}" for name, count in own.most_common(TOP)]
+    lines = [f"waiting (left out below): {idle / (idle + total):.0%} of all samples"]
+    lines += [f"self {count / total:.0%}: {name}" for name, count in own.most_common(TOP)]
     lines += [f"under ours {count / total:.0%}: {name}" for name, count in inclusive.most_common(TOP)]
     return lines
 

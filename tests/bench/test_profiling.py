@@ -29,10 +29,24 @@ def test_rank_names_the_leaf_and_our_callers_by_share() -> None:
         ]
     )
     top = rank(collapsed)
-    assert top[0] == "self 60%: execute (sqlalchemy/engine.py)"
+    assert top[0] == "waiting (left out below): 0% of all samples"
+    assert top[1] == "self 60%: execute (sqlalchemy/engine.py)"
     assert "self 40%: encode (firmware_protocols/sync/messages.py)" in top
     assert "under ours 100%: main (cloud/app.py)" in top
     assert "under ours 60%: handle (cloud/ingest/handling.py)" in top
+
+
+def test_rank_leaves_waiting_frames_out_of_the_shares() -> None:
+    collapsed = "\n".join(
+        [
+            "run (cloud/cli.py:1);select (selectors.py:469) 75",
+            "run (cloud/cli.py:1);ranked (cloud/domain/ranking.py:8) 25",
+        ]
+    )
+    assert rank(collapsed)[:2] == [
+        "waiting (left out below): 75% of all samples",
+        "self 100%: ranked (cloud/domain/ranking.py)",
+    ]
 
 
 def test_rank_of_an_empty_profile_says_so() -> None:
