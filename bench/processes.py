@@ -16,15 +16,22 @@ from tests.e2e.processes import BIN, ProcessGroup
 from tests.support.network import accepts_tcp, free_port
 from tests.support.polling import wait_for
 
-AGENT_ID: Final = "bench-site"
-SIGN: Final = "lobby"
 START_TIMEOUT_S: Final = 90.0
 
 
 def cloud_env(database_url: str, mqtt_url: str | None, **extra: str) -> dict[str, str]:
-    """The environment of one cloud process (``extra`` as ``MPM_<NAME>`` variables)."""
-    env = os.environ | {"MPM_DATABASE_URL": database_url, "MPM_MQTT_SHARED_GROUP": "ingest"}
-    env.pop("MPM_MQTT_URL", None)
+    """The environment of one cloud process (``extra`` as ``MPM_<NAME>`` variables).
+
+    A development set-up, said explicitly: the bench's broker admits anonymous clients and the
+    cloud runs with the development master key, both of which production refuses. The caller's own
+    ``MPM_*`` variables are not passed on: the bench alone decides the settings its figures rest on.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MPM_")}
+    env |= {
+        "MPM_DATABASE_URL": database_url,
+        "MPM_MQTT_SHARED_GROUP": "ingest",
+        "MPM_ENVIRONMENT": "development",
+    }
     if mqtt_url:
         env["MPM_MQTT_URL"] = mqtt_url
     return env | {f"MPM_{name.upper()}": value for name, value in extra.items()}
