@@ -1,9 +1,9 @@
-"""A stand-in cloud for the delivery benchmark: acks every event batch it receives, nothing more.
+"""A stand-in cloud for the edge_link benchmark: acks every event batch it receives, nothing more.
 
 ``python -m bench.fake_cloud --port P`` subscribes to ``mpm/v1/+/up/events`` (QoS 1) with raw paho
 and answers each batch with an ``Ack`` of all its ids on the agent's ``down/ack`` topic. It parses
 the batch with ``json.loads`` only (the real cloud's cost is measured by ``cloud_ingest``), so the
-delivery benchmark measures the agent's link, not the cloud. Prints ``ready`` once subscribed.
+edge_link benchmark measures the agent's link, not the cloud. Prints ``ready`` once subscribed.
 """
 
 from __future__ import annotations

@@ -17,6 +17,23 @@ Role = Literal["ours", "limit"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Goal:
+    """The figure issue 10 asks for: ``value`` in the line's unit, reached from above or below."""
+
+    value: float
+    higher_is_better: bool = True
+
+    def met(self, figure: float) -> bool:
+        """True when ``figure`` reaches the goal."""
+        return figure >= self.value if self.higher_is_better else figure <= self.value
+
+    def text(self) -> str:
+        """``≥ 5,000`` or ``≤ 50``."""
+        sign = "≥" if self.higher_is_better else "≤"
+        return f"{sign} {self.value:,.0f}" if self.value >= 100 else f"{sign} {self.value:g}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Line:
     """One measured figure: ``samples`` are rates in ``unit`` (e.g. rows/s), one per repeat."""
 
@@ -28,6 +45,8 @@ class Line:
     samples: tuple[float, ...]
     against: str | None = None
     why: str = ""
+    goal: Goal | None = None
+    row: str = ""  # the row of the issue-10 table this line fills ("" when it fills none)
 
     @property
     def median(self) -> float:
@@ -40,10 +59,20 @@ class Sizes:
 
     quick: bool
     repeats: int
+    postgres_url: str | None = None  # the cloud benches run on PostgreSQL too when set
+    full_backlog: bool = False  # drain a real 1M backlog instead of a bounded window
+    profile: bool = False  # profile the process under test with py-spy where a goal is missed
+    smoke: bool = False  # the test suite's run: smallest sizes, shortest windows
 
     def pick(self, full: int, quick: int) -> int:
-        """``full`` normally, ``quick`` under --quick."""
-        return quick if self.quick else full
+        """``full`` normally, ``quick`` under --quick (or the smoke run)."""
+        return quick if self.quick or self.smoke else full
+
+    def seconds(self, full: float, quick: float, smoke: float | None = None) -> float:
+        """A time window: ``full`` normally, ``quick`` under --quick, ``smoke`` (else ``quick``) if smoke."""
+        if self.smoke and smoke is not None:
+            return smoke
+        return quick if self.quick or self.smoke else full
 
 
 def rate(count: float, seconds: float) -> float:

@@ -1,8 +1,9 @@
-"""The HTTP servers of the ranking benchmark, each run in its own process under uvicorn.
+"""The limit of the ranking benchmark: a trivial route under uvicorn, in its own process.
 
-``--mode app``: the real cloud app (``create_app``) on ``--db``, started as ``mpm-cloud serve``
-starts it (access log off). ``--mode trivial``: a FastAPI app whose one route returns the
-pre-serialised bytes of ``--body`` at the same path: the framework's limit for the same response.
+``python -m bench.ranking_server --port P --body FILE`` serves FILE's bytes at the ranking path from
+a FastAPI route that does nothing else, under the same ``uvicorn.run`` call as ``mpm-cloud serve``
+(access log off, uvicorn's default loop and HTTP implementations): the framework's limit for the
+same response.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Response
-
-from cloud.app import create_app
-from cloud.settings import CloudSettings
 
 
 def trivial_app(body: bytes) -> FastAPI:
@@ -32,16 +30,16 @@ def trivial_app(body: bytes) -> FastAPI:
 def main() -> int:
     """Serve until terminated."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("app", "trivial"), required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--db", default="")
-    parser.add_argument("--body", type=Path)
+    parser.add_argument("--body", type=Path, required=True)
     args = parser.parse_args()
-    if args.mode == "app":
-        app = create_app(CloudSettings(database_url=args.db, mqtt_url=None))
-    else:
-        app = trivial_app(args.body.read_bytes())
-    uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False, log_config=None)
+    uvicorn.run(
+        trivial_app(args.body.read_bytes()),
+        host="127.0.0.1",
+        port=args.port,
+        access_log=False,
+        log_config=None,
+    )
     return 0
 
 

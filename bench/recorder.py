@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from bench.measure import Line, Role, Sizes
+from bench.measure import Goal, Line, Sizes
 
 
 class Benchmark(Protocol):
@@ -24,38 +24,47 @@ class Recorder:
     def __init__(self, bench: str, on_line: Callable[[Line], None]) -> None:
         self.bench = bench
         self.lines: list[Line] = []
+        self.profiles: dict[str, list[str]] = {}  # line key → top functions of its profile
         self._on_line = on_line
 
     def limit(self, key: str, label: str, unit: str, samples: tuple[float, ...], why: str = "") -> Line:
         """Record a limit line (the machine's or a library's ceiling for the same work)."""
-        return self._add("limit", key, label, unit, samples, None, why)
+        return self._add(
+            Line(bench=self.bench, key=key, label=label, role="limit", unit=unit, samples=samples, why=why)
+        )
 
     def ours(
-        self, key: str, label: str, unit: str, samples: tuple[float, ...], *, against: str, why: str = ""
-    ) -> Line:
-        """Record one of our figures, compared with the limit line ``against``."""
-        return self._add("ours", key, label, unit, samples, against, why)
-
-    def _add(
         self,
-        role: Role,
         key: str,
         label: str,
         unit: str,
         samples: tuple[float, ...],
+        *,
         against: str | None,
-        why: str,
+        why: str = "",
+        goal: Goal | None = None,
+        row: str = "",
     ) -> Line:
+        """Record one of our figures, compared with the limit line ``against`` and with its goal."""
         line = Line(
             bench=self.bench,
             key=key,
             label=label,
-            role=role,
+            role="ours",
             unit=unit,
             samples=samples,
             against=against,
             why=why,
+            goal=goal,
+            row=row,
         )
+        return self._add(line)
+
+    def profiled(self, key: str, top_functions: list[str]) -> None:
+        """Attach a profile's top functions to the line ``key`` (taken because its goal was missed)."""
+        self.profiles[key] = top_functions
+
+    def _add(self, line: Line) -> Line:
         self.lines.append(line)
         self._on_line(line)
         return line

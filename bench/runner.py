@@ -19,10 +19,18 @@ from bench.measure import Line, Sizes
 from bench.recorder import Benchmark, Recorder
 
 # Run order: cheap and machine-bound first, then the ones that need a broker or a server.
-BENCHMARKS: Final = ("codecs", "outbox_accept", "outbox_drain", "delivery", "cloud_ingest", "rankings")
+BENCHMARKS: Final = (
+    "codecs",
+    "outbox_accept",
+    "outbox_drain",
+    "edge_link",
+    "cloud_ingest",
+    "rankings",
+    "site_latency",
+)
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
-_COLUMNS: Final = "{:<14} {:<52} {:<5} {:>14} {:<10} {:>23} {:>8}"
+_COLUMNS: Final = "{:<14} {:<52} {:<5} {:>14} {:<10} {:>23} {:>8} {:>10} {:<8}"
 
 
 def load(name: str) -> Benchmark:
@@ -39,7 +47,8 @@ class LiveTable:
 
     def header(self) -> None:
         print(
-            _COLUMNS.format("bench", "line", "role", "median", "unit", "min..max", "vs limit"), file=self._out
+            _COLUMNS.format("bench", "line", "role", "median", "unit", "min..max", "vs limit", "goal", ""),
+            file=self._out,
         )
 
     def section(self, title: str) -> None:
@@ -51,11 +60,14 @@ class LiveTable:
         limit = self._limits.get((line.bench, line.against or ""))
         ratio = report.percent(line.median / limit.median) if limit and limit.median else ""
         spread = f"{report.number(min(line.samples))}..{report.number(max(line.samples))}"
-        row = (line.bench, line.label[:52], line.role, report.number(line.median), line.unit, spread, ratio)
+        goal = line.goal.text() if line.goal else ""
+        met = ("met" if line.goal.met(line.median) else "MISSED") if line.goal else ""
+        row = [line.bench, line.label[:52], line.role, report.number(line.median), line.unit, spread]
+        row += [ratio, goal, met]
         print(_COLUMNS.format(*row), file=self._out, flush=True)
 
 
-def run(names: list[str], sizes: Sizes, *, as_json: bool, write: bool) -> int:
+def run(names: list[str], sizes: Sizes, *, as_json: bool, write: bool, argv: list[str]) -> int:
     """Run ``names`` in order; print the table (stderr with --json) and write the results."""
     table_out = sys.stderr if as_json else sys.stdout
     table = LiveTable(table_out)
@@ -63,6 +75,9 @@ def run(names: list[str], sizes: Sizes, *, as_json: bool, write: bool) -> int:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": sizes.quick,
         "repeats": sizes.repeats,
+        "command": " ".join(["python -m bench", *argv]),
+        "postgres": bool(sizes.postgres_url),
+        "full_backlog": sizes.full_backlog,
         "machine": machine.describe(),
         "benchmarks": [],
     }
@@ -80,6 +95,7 @@ def run(names: list[str], sizes: Sizes, *, as_json: bool, write: bool) -> int:
             entry["error"] = f"{exc.__class__.__name__}: {exc}"
             print(f"   FAILED: {entry['error']}", file=table_out, flush=True)
         entry["lines"] = [report.line_json(line) for line in recorder.lines]
+        entry["profiles"] = recorder.profiles
         document["benchmarks"].append(entry)
     document["machine"]["load_average_at_end"] = machine.load_average()
     if write:
