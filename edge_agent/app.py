@@ -129,7 +129,9 @@ class Agent:
         )
         max_age_s = settings.ready_max_backlog_age_s
         host, port = settings.host, settings.port
-        return ObservabilityServer(sources, host=host, port=port, max_backlog_age_s=max_age_s)
+        return ObservabilityServer(
+            sources, host=host, port=port, max_backlog_age_s=max_age_s, agent_id=self.config.agent_id
+        )
 
 
 async def run_agent(config: AgentConfig) -> None:

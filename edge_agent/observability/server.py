@@ -32,8 +32,11 @@ def _json(status: int, body: Mapping[str, object]) -> Response:
 
 
 class ObservabilityServer:
-    def __init__(self, sources: Sources, *, host: str, port: int, max_backlog_age_s: float) -> None:
+    def __init__(
+        self, sources: Sources, *, host: str, port: int, max_backlog_age_s: float, agent_id: str = ""
+    ) -> None:
         self._sources, self._max_age, self._host = sources, max_backlog_age_s, host
+        self._agent_id = agent_id  # in /readyz, so `doctor` knows it asked this box's own service
         self._routes: Mapping[str, Callable[[], Awaitable[Response]]] = {
             "/healthz": self._healthz,
             "/readyz": self._readyz,
@@ -64,7 +67,7 @@ class ObservabilityServer:
 
     async def _readyz(self) -> Response:
         body = readiness(await self._sources.snapshot(), max_backlog_age_s=self._max_age)
-        return _json(200 if body["ready"] else 503, body)
+        return _json(200 if body["ready"] else 503, {"agent_id": self._agent_id, **body})
 
     async def _metrics(self) -> Response:
         text = render_metrics(await self._sources.snapshot())

@@ -42,7 +42,9 @@ def _tls(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
 def _broker(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
     from edge_agent.ops.doctor_checks.broker import check_broker
 
-    return [check_broker(config.mqtt, config.agent_id, timeout_s=limits.broker_timeout_s)]
+    service = config.observability
+    readyz = f"http://{service.host}:{service.port}/readyz" if service.enabled else None
+    return [check_broker(config.mqtt, config.agent_id, timeout_s=limits.broker_timeout_s, readyz_url=readyz)]
 
 
 def _ports(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
