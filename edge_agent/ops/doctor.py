@@ -43,7 +43,8 @@ def _broker(config: AgentConfig, limits: DoctorLimits) -> list[CheckResult]:
     from edge_agent.ops.doctor_checks.broker import check_broker
 
     service = config.observability
-    readyz = f"http://{service.host}:{service.port}/readyz" if service.enabled else None
+    host = "127.0.0.1" if service.host in ("", "0.0.0.0", "::") else service.host  # a wildcard: ask loopback
+    readyz = f"http://{host}:{service.port}/readyz" if service.enabled else None
     return [check_broker(config.mqtt, config.agent_id, timeout_s=limits.broker_timeout_s, readyz_url=readyz)]
 
 
