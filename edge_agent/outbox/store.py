@@ -27,11 +27,12 @@ import aiosqlite
 
 from edge_agent.outbox import acks
 from edge_agent.outbox import stats as st
-from edge_agent.outbox.rows import EVENT_COLUMNS, to_event
+from edge_agent.outbox.rows import EVENT_COLUMNS, EventRow, to_event
 from edge_agent.outbox.schema import prepare
 from edge_agent.outbox.writer import OutboxFull, commit_group
 from edge_agent.records import AcceptResult, DeviceRecord
 from firmware_protocols.sync import Event
+from firmware_protocols.sync.fast import row_bytes
 
 log = logging.getLogger(__name__)
 
@@ -221,25 +222,35 @@ class Outbox:
     # -- claim / ack -------------------------------------------------------------------------
 
     async def claim_batch(self, limit: int) -> list[Event]:
-        """Lease up to ``limit`` unacked, unleased events in seq order."""
+        """Lease up to ``limit`` unacked, unleased events in seq order, as contract ``Event``s."""
+        return [to_event(row) for row in await self.claim_rows(limit)]
+
+    async def claim_rows(self, limit: int, *, max_bytes: int | None = None) -> list[EventRow]:
+        """Lease up to ``limit`` unacked, unleased rows in seq order, stopping at ``max_bytes``.
+
+        ``max_bytes`` bounds the batch payload (``row_bytes`` estimates); the first row is always
+        taken, so one oversized row cannot stall the outbox.
+        """
         now = time.monotonic()
         self._leases = {i: until for i, until in self._leases.items() if until > now}
         self._acked_during_claim.clear()
         # Leased rows are at most the in-flight ones, so this reads ≤ limit + in-flight rows.
         sql = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq LIMIT ?"
-        rows = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))
+        rows: list[EventRow] = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))  # type: ignore[assignment]
         taken = self._leases.keys() | self._acked_during_claim
-        events = [to_event(row) for row in rows if str(row[1]) not in taken][:limit]
-        for event in events:
-            self._leases[event.id] = now + self.lease_s
-        return events
+        claimed = [row for row in rows if row[1] not in taken][:limit]
+        if max_bytes is not None:
+            claimed = _within_bytes(claimed, max_bytes)
+        until = now + self.lease_s
+        self._leases.update(dict.fromkeys([row[1] for row in claimed], until))
+        return claimed
 
     def release(self, event_ids: Iterable[str]) -> None:
         """End the leases of ``event_ids`` now (their batch is lost, e.g. on disconnect)."""
         for event_id in event_ids:
             self._leases.pop(event_id, None)
 
-    async def ack(self, event_ids: Sequence[str]) -> int:
+    async def ack(self, event_ids: Collection[str]) -> int:
         """Delete exactly the rows with these ids (the cloud committed them); return how many."""
         if not event_ids:
             return 0
@@ -330,6 +341,16 @@ class Outbox:
             full=self.full,
             last_display_version=st.display_version(bytes(display[0][0]) if display else None),
         )
+
+
+def _within_bytes(rows: list[EventRow], max_bytes: int) -> list[EventRow]:
+    """The longest prefix of ``rows`` whose estimated payload fits ``max_bytes`` (at least one row)."""
+    total = 0
+    for n, row in enumerate(rows):
+        total += row_bytes(row)
+        if total > max_bytes and n > 0:
+            return rows[:n]
+    return rows
 
 
 def _utcnow() -> dt.datetime:
