@@ -1,10 +1,11 @@
 """The durable outbox: group-committed ``accept``, leased ``claim_batch``, ``ack`` deletes.
 
-Two aiosqlite connections: the writer (every write, serialised by one lock, one explicit
-transaction each) and a reader (claims and stats; WAL lets it read committed data while the
-writer works). ``accept`` only queues; the writer task (``run_writer``) takes everything queued
-at that moment as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only
-then resolves each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
+Two connections, each on its own thread (``sqlite_thread.py``: one hop per unit of work, not
+per statement): the writer (every write; a group commit is one function, BEGIN to COMMIT) and a
+reader (claims and stats; WAL lets it read committed data while the writer works).
+``accept`` only queues; the writer task (``run_writer``) takes everything queued at that moment
+as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only then resolves
+each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
 acked in time becomes claimable again, and after a restart every unacked row is due at once.
 ``ack`` tells the ``on_acked`` listeners which device records the cloud now holds (``acks.py``), so
 a driver can clear a device's own log; ``tombstones`` are the PINs erased on the cloud's order.
@@ -14,22 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence, Set
 from pathlib import Path
-from typing import Final
-
-import aiosqlite
+from typing import Any, Final
 
 from edge_agent.outbox import acks
 from edge_agent.outbox import stats as st
 from edge_agent.outbox.rows import EVENT_COLUMNS, EventRow, to_event
 from edge_agent.outbox.schema import prepare
-from edge_agent.outbox.writer import OutboxFull, commit_group
+from edge_agent.outbox.sqlite_thread import SqliteThread
+from edge_agent.outbox.writer import OutboxFull, write_group
 from edge_agent.records import AcceptResult, DeviceRecord
 from firmware_protocols.sync import Event
 from firmware_protocols.sync.fast import row_bytes
@@ -63,7 +62,6 @@ class Outbox:
         self.transactions = 0  # group commits done (tests count them)
         self.full = False
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._write_lock = asyncio.Lock()
         self._leases: dict[str, float] = {}
         # Ids acked while a claim's read was in flight: that read may predate the delete, so it can
         # still return them. Cleared when a claim starts (its read then follows every finished ack).
@@ -73,20 +71,20 @@ class Outbox:
         self._tombstones: set[str] = set()
         self._accepting = False
         self._last_prune = 0.0
-        self._wconn: aiosqlite.Connection | None = None
-        self._rconn: aiosqlite.Connection | None = None
+        self._wconn: SqliteThread | None = None
+        self._rconn: SqliteThread | None = None
 
     async def __aenter__(self) -> Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         os.chmod(self.path, 0o600)  # ENC-4: the file is readable by the service user only
-        self._wconn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._wconn = await SqliteThread.open(self.path, "outbox-writer")
         wal_pages = max(16, min(1000, self.max_bytes // 4096 // 16))
-        await prepare(self._wconn, wal_pages=wal_pages)
-        self._rconn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._rconn.execute("PRAGMA busy_timeout=5000")
+        await self._wconn.run(prepare, wal_pages=wal_pages)
+        self._rconn = await SqliteThread.open(self.path, "outbox-reader")
+        await self._rconn.run(_execute, "PRAGMA busy_timeout=5000")
         await self.prune_dedup()
-        rows = await self._rconn.execute_fetchall("SELECT pin FROM tombstones")
+        rows = await self._rconn.run(_fetch_all, "SELECT pin FROM tombstones")
         self._tombstones = {str(row[0]) for row in rows}
         self._accepting = True  # queued records wait for run_writer
         return self
@@ -100,13 +98,13 @@ class Outbox:
         self._rconn = self._wconn = None
 
     @property
-    def _writer(self) -> aiosqlite.Connection:
+    def _writer(self) -> SqliteThread:
         if self._wconn is None:
             raise OutboxClosed("the outbox is not open")
         return self._wconn
 
     @property
-    def _reader(self) -> aiosqlite.Connection:
+    def _reader(self) -> SqliteThread:
         if self._rconn is None:
             raise OutboxClosed("the outbox is not open")
         return self._rconn
@@ -175,24 +173,19 @@ class Outbox:
             item = self._queue.get_nowait()
 
     async def _commit(self, group: list[_Pending]) -> None:
-        async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                outcomes = await commit_group(conn, self.path, self.max_bytes, [p.records for p in group])
-                await conn.execute("COMMIT")
-            except Exception as exc:
-                if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                    await conn.execute("ROLLBACK")
-                if _disk_full(exc):  # the filesystem is smaller than the cap: same back-pressure
-                    self._set_full(True)
-                    exc = OutboxFull(f"the outbox's disk is full: {exc}")
-                else:
-                    log.exception("outbox commit failed; %d caller(s) get the error", len(group))
-                for pending in group:
-                    _resolve(pending.future, exc)
-                return
-            self.transactions += 1
+        batches = [p.records for p in group]
+        try:
+            outcomes = await self._writer.run(write_group, self.path, self.max_bytes, batches)
+        except Exception as exc:
+            if _disk_full(exc):  # the filesystem is smaller than the cap: same back-pressure
+                self._set_full(True)
+                exc = OutboxFull(f"the outbox's disk is full: {exc}")
+            else:
+                log.exception("outbox commit failed; %d caller(s) get the error", len(group))
+            for pending in group:
+                _resolve(pending.future, exc)
+            return
+        self.transactions += 1
         self._set_full(any(isinstance(o, OutboxFull) for o in outcomes))
         for pending, outcome in zip(group, outcomes, strict=True):
             _resolve(pending.future, outcome)
@@ -236,7 +229,7 @@ class Outbox:
         self._acked_during_claim.clear()
         # Leased rows are at most the in-flight ones, so this reads ≤ limit + in-flight rows.
         sql = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq LIMIT ?"
-        rows: list[EventRow] = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))  # type: ignore[assignment]
+        rows: list[EventRow] = await self._reader.run(_fetch_all, sql, (limit + len(self._leases),))
         taken = self._leases.keys() | self._acked_during_claim
         claimed = [row for row in rows if row[1] not in taken][:limit]
         if max_bytes is not None:
@@ -255,10 +248,9 @@ class Outbox:
         if not event_ids:
             return 0
         try:
-            async with self._write_lock:
-                deleted, acked = await acks.delete_acked(
-                    self._writer, event_ids, want_keys=bool(self._ack_listeners)
-                )
+            deleted, acked = await self._writer.run(
+                acks.delete_acked, event_ids, want_keys=bool(self._ack_listeners)
+            )
         except sqlite3.Error as exc:
             if not _disk_full(exc):
                 raise
@@ -273,20 +265,19 @@ class Outbox:
 
     async def pending_keys(self, device: str, keys: Collection[str]) -> set[str]:
         """The dedup keys among ``keys`` not yet acked for ``device`` (never accepted, or unacked)."""
-        return await acks.pending_keys(self._reader, device, keys)
+        return await self._reader.run(acks.pending_keys, device, keys)
 
     async def is_known(self, device: str, dedup_key: str) -> bool:
         """Whether ``(device, dedup_key)`` was accepted before (and not yet pruned)."""
         sql = "SELECT 1 FROM dedup WHERE device = ? AND key = ?"
-        return bool(await self._reader.execute_fetchall(sql, (device, dedup_key)))
+        return bool(await self._reader.run(_fetch_all, sql, (device, dedup_key)))
 
     async def prune_dedup(self, *, older_than_s: float = DEDUP_RETENTION_S) -> int:
         """Forget dedup keys older than ``older_than_s``."""
-        async with self._write_lock:
-            cutoff = time.time() - older_than_s
-            cursor = await self._writer.execute("DELETE FROM dedup WHERE seen_at < ?", (cutoff,))
+        cutoff = time.time() - older_than_s
+        deleted = await self._writer.run(_execute, "DELETE FROM dedup WHERE seen_at < ?", (cutoff,))
         self._last_prune = time.monotonic()
-        return cursor.rowcount
+        return deleted
 
     async def _maybe_prune(self) -> None:
         if time.monotonic() - self._last_prune > DEDUP_PRUNE_EVERY_S:
@@ -301,15 +292,13 @@ class Outbox:
 
     async def add_tombstone(self, pin: str) -> None:
         """Durably remember that ``pin`` was erased."""
-        async with self._write_lock:
-            sql = "INSERT OR REPLACE INTO tombstones(pin, erased_at) VALUES (?, ?)"
-            await self._writer.execute(sql, (pin, time.time()))
+        sql = "INSERT OR REPLACE INTO tombstones(pin, erased_at) VALUES (?, ?)"
+        await self._writer.run(_execute, sql, (pin, time.time()))
         self._tombstones.add(pin)
 
     async def lift_tombstone(self, pin: str) -> None:
         """Forget the erasure of ``pin`` (the person was enrolled again on purpose)."""
-        async with self._write_lock:
-            await self._writer.execute("DELETE FROM tombstones WHERE pin = ?", (pin,))
+        await self._writer.run(_execute, "DELETE FROM tombstones WHERE pin = ?", (pin,))
         self._tombstones.discard(pin)
 
     # -- keep-latest values and statistics ---------------------------------------------------
@@ -317,30 +306,15 @@ class Outbox:
     async def save_latest(self, name: str, value: bytes) -> None:
         """Durably keep ``value`` as the latest of ``name`` (replacing the previous one)."""
         sql = "INSERT OR REPLACE INTO latest(name, value, updated_at) VALUES (?, ?, ?)"
-        async with self._write_lock:
-            await self._writer.execute(sql, (name, value, time.time()))
+        await self._writer.run(_execute, sql, (name, value, time.time()))
 
     async def load_latest(self, name: str) -> bytes | None:
-        rows = list(await self._reader.execute_fetchall("SELECT value FROM latest WHERE name = ?", (name,)))
+        rows = await self._reader.run(_fetch_all, "SELECT value FROM latest WHERE name = ?", (name,))
         return bytes(rows[0][0]) if rows else None
 
     async def stats(self) -> st.OutboxStats:
         """Backlog rows and bytes, age of the oldest unacked event, drops by kind."""
-        reader = self._reader
-        (count,) = next(iter(await reader.execute_fetchall(st.COUNT_SQL)))
-        oldest = list(await reader.execute_fetchall(st.OLDEST_SQL))
-        pages, page_size, _free = next(iter(await reader.execute_fetchall(st.PAGES_SQL)))
-        drops = {str(kind): int(total) for kind, total in await reader.execute_fetchall(st.DROPS_SQL)}
-        display = list(await reader.execute_fetchall(st.DISPLAY_SQL))
-        size = int(pages) * int(page_size) + st.wal_bytes(self.path)
-        return st.OutboxStats(
-            backlog_rows=int(count),
-            bytes=size,
-            oldest_unacked_age_s=st.age_seconds(str(oldest[0][0]) if oldest else None, _utcnow()),
-            dropped_by_kind=drops,
-            full=self.full,
-            last_display_version=st.display_version(bytes(display[0][0]) if display else None),
-        )
+        return await self._reader.run(st.collect, self.path, full=self.full)
 
 
 def _within_bytes(rows: list[EventRow], max_bytes: int) -> list[EventRow]:
@@ -353,8 +327,14 @@ def _within_bytes(rows: list[EventRow], max_bytes: int) -> list[EventRow]:
     return rows
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> int:
+    """Run one statement on the connection's thread; its row count."""
+    return conn.execute(sql, params).rowcount
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[Any]:
+    """Run one query on the connection's thread; all its rows."""
+    return conn.execute(sql, params).fetchall()
 
 
 def _disk_full(exc: BaseException) -> bool:
