@@ -54,8 +54,11 @@ def estimated_bytes(data_json: str) -> int:
     return len(data_json.encode()) + ROW_OVERHEAD_BYTES
 
 
-def to_row(record: DeviceRecord, *, seq: int, event_id: str, received_at: str, data: str) -> EventRow:
-    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
+def to_row(
+    record: DeviceRecord, *, seq: int, event_id: str, received_at: dt.datetime | str, data: str
+) -> EventRow:
+    """The stored row of ``record``; ``received_at`` as a datetime or already as ``iso`` text."""
+    kind = str(record.kind)  # EventKind is a StrEnum: str() is its value
     return (
         seq,
         event_id,
@@ -63,7 +66,7 @@ def to_row(record: DeviceRecord, *, seq: int, event_id: str, received_at: str, d
         record.device,
         iso(record.occurred_at),
         record.device_time,
-        received_at,
+        received_at if isinstance(received_at, str) else iso(received_at),
         data,
     )
 
@@ -83,5 +86,4 @@ def to_event(row: Iterable[object]) -> Event:
 
 
 def is_sheddable(record: DeviceRecord) -> bool:
-    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
-    return kind in SHEDDABLE_KINDS
+    return record.kind in SHEDDABLE_KINDS  # a StrEnum member hashes and compares as its value
