@@ -94,13 +94,19 @@ class BatchSender:
         outbox.on_commit(self._wake.set)
 
     async def run(self, client: Publisher) -> None:
-        """Send while connected; on any exit release the in-flight leases for the next connection."""
+        """Send while connected; on any exit release the in-flight leases for the next connection.
+
+        Publishes run as tasks of their own (at most one per in-flight batch): the sender never
+        waits for a PUBACK, which says only that the broker has the batch; a failed publish
+        ends the task group and so the session.
+        """
         self._timeouts_in_a_row = 0
         try:
-            while True:
-                self._expire_overdue()
-                if not await self._send_one(client):
-                    await self._wait_for_work()
+            async with asyncio.TaskGroup() as publishes:
+                while True:
+                    self._expire_overdue()
+                    if not await self._send_one(client, publishes):
+                        await self._wait_for_work()
         finally:
             for flight in self._in_flight.values():
                 self._outbox.release(flight.event_ids)
@@ -119,7 +125,7 @@ class BatchSender:
         self._wake.set()
         return deleted
 
-    async def _send_one(self, client: Publisher) -> bool:
+    async def _send_one(self, client: Publisher, publishes: asyncio.TaskGroup) -> bool:
         # Clear first: a wake-up left set while every slot is taken would make run() spin without
         # ever yielding, starving the receiver of the very acks that free a slot.
         self._wake.clear()
@@ -134,12 +140,18 @@ class BatchSender:
         batch_id = uuid7_str()
         event_ids = tuple(row[1] for row in rows)
         self._in_flight[batch_id] = _InFlight(event_ids, time.monotonic() + self._ack_timeout_s)
-        await client.publish(self._topic, encode_rows(batch_id, rows), qos=1)
+        payload = encode_rows(batch_id, rows)
+        publishes.create_task(self._publish(client, batch_id, payload, event_ids), name=f"publish-{batch_id}")
         self.batches_sent += 1
+        return True
+
+    async def _publish(
+        self, client: Publisher, batch_id: str, payload: bytes, event_ids: tuple[str, ...]
+    ) -> None:
+        await client.publish(self._topic, payload, qos=1)
         if self._unsafe_delete_on_puback:  # fault injection only (see the module docstring)
             self._in_flight.pop(batch_id, None)
             await self._outbox.ack(event_ids)
-        return True
 
     def _adapt(self, asked: int, got: int) -> None:
         """Double the batch size while claims come back full; back to the configured size after."""
