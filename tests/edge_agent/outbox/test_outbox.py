@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.outbox import SCHEMA_VERSION, Outbox, OutboxClosed, read_stats, running_outbox
+from firmware_protocols.sync.fast import row_bytes
 from tests.edge_agent.outbox.helpers import punch
 
 
@@ -203,3 +204,17 @@ async def test_a_row_acked_while_a_claim_reads_is_not_claimed_again(tmp_path: Pa
         await asyncio.gather(*acks)
         assert len(acked) == 3000
         assert claimed_after_ack == []
+
+
+async def test_claim_rows_stops_at_the_byte_budget_and_leases_only_what_it_returns(tmp_path: Path) -> None:
+    async with running_outbox(tmp_path / "outbox.db") as outbox:
+        await outbox.accept([punch(i, pad=1000) for i in range(10)])
+        everything = await outbox.claim_rows(10)
+        one_row = row_bytes(everything[0])  # the rows are alike
+        outbox.release([row[1] for row in everything])
+        within = await outbox.claim_rows(10, max_bytes=3 * one_row + one_row // 2)
+        assert [row[0] for row in within] == [1, 2, 3]
+        oversized = await outbox.claim_rows(10, max_bytes=1)  # never stalls: one row at least
+        assert [row[0] for row in oversized] == [4]
+        rest = await outbox.claim_rows(10)  # control: without a budget, every unleased row
+        assert [row[0] for row in rest] == [5, 6, 7, 8, 9, 10]
