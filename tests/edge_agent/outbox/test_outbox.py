@@ -218,3 +218,20 @@ async def test_claim_rows_stops_at_the_byte_budget_and_leases_only_what_it_retur
         assert [row[0] for row in oversized] == [4]
         rest = await outbox.claim_rows(10)  # control: without a budget, every unleased row
         assert [row[0] for row in rest] == [5, 6, 7, 8, 9, 10]
+
+
+async def test_claims_read_on_past_leased_rows_and_from_the_start_after_a_release(tmp_path: Path) -> None:
+    async with running_outbox(tmp_path / "outbox.db") as outbox:
+        await outbox.accept([punch(i) for i in range(400)])
+
+        async def claim() -> list[int]:
+            return [row[0] for row in await outbox.claim_rows(100)]
+
+        first, second = await claim(), await claim()
+        assert (first, second) == (list(range(1, 101)), list(range(101, 201)))
+        assert await claim() == list(range(201, 301))
+        lost = rows_seen_by_another_connection(tmp_path / "outbox.db")[:100]
+        outbox.release([event_id for _, event_id in lost])  # batch 1 lost: due again, first
+        assert await claim() == first
+        assert await claim() == list(range(301, 401))  # and on past every leased row after it
+        assert await claim() == []
