@@ -236,20 +236,35 @@ class Outbox:
             self._lost_leases()  # expired: those rows are due again
         self._leases = live
         self._acked_during_claim.clear()
-        after, losses = self._claimed_up_to, self._lease_losses
-        # From the start, leased rows are at most the in-flight ones: read ≤ limit + in-flight rows.
-        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-        want = limit if after else limit + len(self._leases)
-        rows: list[EventRow] = await self._reader.run(_fetch_all, sql, (after, want))
+        start, losses = self._claimed_up_to, self._lease_losses
+        read = await self._read_unleased(start, limit, losses)
         leased, acked = self._leases, self._acked_during_claim
-        claimed = [row for row in rows if row[1] not in leased and row[1] not in acked][:limit]
+        claimed = [row for row in read if row[1] not in leased and row[1] not in acked][:limit]
         if max_bytes is not None:
             claimed = _within_bytes(claimed, max_bytes)
         until = now + self.lease_s
         self._leases.update(dict.fromkeys([row[1] for row in claimed], until))
         if self._lease_losses == losses:  # no release or expiry while reading
-            self._claimed_up_to = _taken_prefix_end(rows, after, self._leases, acked)
+            self._claimed_up_to = _taken_prefix_end(read, start, self._leases, acked)
         return claimed
+
+    async def _read_unleased(self, after: int, limit: int, losses: int) -> list[EventRow]:
+        """Rows in seq order after ``after`` until ``limit`` of them are unleased (or none are left).
+
+        From the start, one read of ``limit`` + in-flight rows suffices. Reading on from
+        ``_claimed_up_to``, leased rows past it (left by a release) can fill a window: read on.
+        """
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        want = limit if after else limit + len(self._leases)
+        read: list[EventRow] = []
+        while True:
+            rows: list[EventRow] = await self._reader.run(_fetch_all, sql, (after, want))
+            read += rows
+            leased, acked = self._leases, self._acked_during_claim
+            unleased = sum(1 for row in read if row[1] not in leased and row[1] not in acked)
+            if unleased >= limit or len(rows) < want or self._lease_losses != losses:
+                return read
+            after, want = rows[-1][0], limit
 
     def release(self, event_ids: Iterable[str]) -> None:
         """End the leases of ``event_ids`` now (their batch is lost, e.g. on disconnect)."""
