@@ -99,8 +99,13 @@ class MqttConfig(_Model):
 class OutboxConfig(_Model):
     path: Path = Field(description="SQLite file of the durable outbox")
     max_bytes: int = Field(default=512 * MiB, ge=MiB, description="cap on database + WAL size")
-    batch_size: int = Field(default=100, ge=1, le=MAX_BATCH_EVENTS)
-    max_in_flight_batches: int = Field(default=4, ge=1, le=64)
+    batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=MAX_BATCH_EVENTS,
+        description="events per batch to start with; doubles under a backlog, up to the contract's 1,000",
+    )
+    max_in_flight_batches: int = Field(default=4, ge=1, le=64, description="batches awaiting the cloud's ack")
 
 
 class ObservabilityConfig(_Model):

@@ -14,28 +14,47 @@ import time
 import uuid
 
 _COUNTER_MAX = 0xFFF
+_RANDOM_MASK = (1 << 62) - 1
 
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
 
 
-def _next_timestamp_and_counter() -> tuple[int, int]:
+def _reserve(count: int) -> list[tuple[int, int]]:
+    """``count`` consecutive (millisecond, counter) pairs, with one clock read and one lock."""
     global _last_ms, _counter
     now_ms = time.time_ns() // 1_000_000
+    stamps: list[tuple[int, int]] = []
     with _lock:
         if now_ms > _last_ms:
-            _last_ms, _counter = now_ms, secrets.randbits(8)  # leave head-room for the counter
-        elif _counter < _COUNTER_MAX:
-            _counter += 1
-        else:  # counter exhausted within one millisecond: borrow the next millisecond
-            _last_ms, _counter = _last_ms + 1, 0
-        return _last_ms, _counter
+            # a random start leaves head-room for the counter; the loop adds one before use
+            _last_ms, _counter = now_ms, secrets.randbits(8) - 1
+        for _ in range(count):
+            if _counter < _COUNTER_MAX:
+                _counter += 1
+            else:  # counter exhausted within one millisecond: borrow the next millisecond
+                _last_ms, _counter = _last_ms + 1, 0
+            stamps.append((_last_ms, _counter))
+    return stamps
+
+
+def uuid7_strs(count: int) -> list[str]:
+    """``count`` new UUIDv7s in canonical text, increasing; cheaper per id than ``uuid7_str``."""
+    randoms = secrets.randbits(62 * count) if count else 0
+    texts: list[str] = []
+    for millis, counter in _reserve(count):
+        value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62
+        value |= randoms & _RANDOM_MASK
+        randoms >>= 62
+        h = f"{value:032x}"
+        texts.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return texts
 
 
 def uuid7() -> uuid.UUID:
     """A new UUIDv7, greater than every id this process made before."""
-    millis, counter = _next_timestamp_and_counter()
+    ((millis, counter),) = _reserve(1)
     value = (millis & 0xFFFF_FFFF_FFFF) << 80
     value |= 0x7 << 76
     value |= counter << 64

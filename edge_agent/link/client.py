@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 
 import aiomqtt
@@ -10,6 +11,11 @@ from edge_agent.config import MqttConfig, TlsConfig
 from firmware_protocols.sync import AgentStatus, Channel, encode, topic
 
 OFFLINE = AgentStatus(state="offline")
+
+# Nagle's algorithm holds a small write while an earlier one is unacknowledged; with the peer's
+# delayed ACK that is up to 40 ms per batch at a low event rate. MQTT packets are whole writes,
+# so every one goes out at once. (The broker needs the same: Mosquitto's ``set_tcp_nodelay true``.)
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 
 def tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -38,4 +44,5 @@ def make_client(config: MqttConfig, agent_id: str) -> aiomqtt.Client:
         keepalive=config.keepalive_s,
         timeout=max(config.ack_timeout_s, 5.0),
         tls_context=tls_context(config.tls) if config.uses_tls else None,
+        socket_options=NO_DELAY,
     )

@@ -19,13 +19,14 @@ import aiomqtt
 
 from edge_agent.config import AgentConfig
 from edge_agent.display import DisplayRouter
+from edge_agent.link.ack_reader import read_ack
 from edge_agent.link.backoff import Backoff
 from edge_agent.link.client import OFFLINE, make_client
 from edge_agent.link.commands import CommandRunner
 from edge_agent.link.sender import BatchSender, LinkHung
 from edge_agent.outbox import Outbox
 from edge_agent.status import StatusReporter
-from firmware_protocols.sync import AgentStatus, Channel, SyncProtocolError, decode_ack, encode, topic
+from firmware_protocols.sync import AgentStatus, Channel, SyncProtocolError, encode, topic
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class Link:
                 self._count_bad(message.topic.value, str(exc))
 
     async def _on_ack(self, payload: bytes) -> None:
-        await self.sender.on_ack(decode_ack(payload))
+        await self.sender.on_ack(read_ack(payload))
 
     def _count_bad(self, where: str, why: str) -> None:
         self.bad_payloads += 1

@@ -20,10 +20,9 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from typing import Final
-
-import aiosqlite
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +42,14 @@ SELECT json_extract(e.data, '$.dedup_key') FROM events AS e
 """
 
 
-async def delete_acked(
-    conn: aiosqlite.Connection, event_ids: Collection[str], *, want_keys: bool
+def delete_acked(
+    conn: sqlite3.Connection, event_ids: Collection[str], *, want_keys: bool
 ) -> tuple[int, dict[str, frozenset[str]]]:
     """Delete the acked rows; return how many, and (if ``want_keys``) their dedup keys by device."""
     ids = json.dumps(list(event_ids))
     if not want_keys:
-        cursor = await conn.execute(ACK_SQL, (ids,))
-        return cursor.rowcount, {}
-    rows = list(await conn.execute_fetchall(ACK_RETURNING_SQL, (ids,)))
+        return conn.execute(ACK_SQL, (ids,)).rowcount, {}
+    rows = conn.execute(ACK_RETURNING_SQL, (ids,)).fetchall()
     return len(rows), keys_by_device((str(device), key) for device, key in rows)
 
 
@@ -74,9 +72,9 @@ def notify(listeners: Iterable[AckListener], acked: dict[str, frozenset[str]]) -
                 log.exception("ack listener %r failed for device %s", listener, device)
 
 
-async def pending_keys(conn: aiosqlite.Connection, device: str, keys: Collection[str]) -> set[str]:
+def pending_keys(conn: sqlite3.Connection, device: str, keys: Collection[str]) -> set[str]:
     """The keys among ``keys`` that the cloud has not acked yet for ``device``."""
     if not keys:
         return set()
-    rows = await conn.execute_fetchall(PENDING_SQL, (json.dumps(sorted(keys)), device))
+    rows = conn.execute(PENDING_SQL, (json.dumps(sorted(keys)), device)).fetchall()
     return {str(row[0]) for row in rows}

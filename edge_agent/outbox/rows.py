@@ -27,26 +27,38 @@ EventRow = tuple[int, str, str, str, str, str, str, str]
 
 
 def iso(value: dt.datetime) -> str:
-    """UTC ISO-8601 text with a Z suffix (refuses naive datetimes)."""
+    """UTC ISO-8601 text with a Z suffix (refuses naive datetimes); the contract's own form."""
     if value.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware (UTC)")
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
+# Built once: json.dumps with options builds a new encoder on every call. Keys keep the driver's
+# order (nothing downstream compares data text; the cloud parses it).
+_DATA_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_data(record: DeviceRecord) -> str:
-    return json.dumps(dict(record.data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """The record's data as compact JSON text (the ``data`` column, spliced into batches as is)."""
+    data = record.data
+    return _DATA_ENCODER.encode(data if type(data) is dict else dict(data))
 
 
 def estimated_bytes(data_json: str) -> int:
     return len(data_json.encode()) + ROW_OVERHEAD_BYTES
 
 
-def to_row(record: DeviceRecord, *, seq: int, event_id: str, received_at: dt.datetime, data: str) -> EventRow:
-    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
+def to_row(
+    record: DeviceRecord, *, seq: int, event_id: str, received_at: dt.datetime | str, data: str
+) -> EventRow:
+    """The stored row of ``record``; ``received_at`` as a datetime or already as ``iso`` text."""
+    kind = str(record.kind)  # EventKind is a StrEnum: str() is its value
     return (
         seq,
         event_id,
@@ -54,7 +66,7 @@ def to_row(record: DeviceRecord, *, seq: int, event_id: str, received_at: dt.dat
         record.device,
         iso(record.occurred_at),
         record.device_time,
-        iso(received_at),
+        received_at if isinstance(received_at, str) else iso(received_at),
         data,
     )
 
@@ -74,5 +86,4 @@ def to_event(row: Iterable[object]) -> Event:
 
 
 def is_sheddable(record: DeviceRecord) -> bool:
-    kind = record.kind.value if isinstance(record.kind, EventKind) else str(record.kind)
-    return kind in SHEDDABLE_KINDS
+    return record.kind in SHEDDABLE_KINDS  # a StrEnum member hashes and compares as its value

@@ -19,9 +19,8 @@ Tables and the rules they carry:
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
-
-import aiosqlite
 
 SCHEMA_VERSION: Final = 2
 
@@ -80,17 +79,15 @@ class SchemaError(Exception):
     """The database was written by a newer agent (its schema version is unknown here)."""
 
 
-async def prepare(conn: aiosqlite.Connection, *, wal_pages: int) -> None:
+def prepare(conn: sqlite3.Connection, *, wal_pages: int) -> None:
     """Set the pragmas and bring the schema up to ``SCHEMA_VERSION``."""
     for pragma in PRAGMAS:
-        await conn.execute(pragma)
+        conn.execute(pragma)
     # Keep the WAL small relative to the byte cap: checkpoint often, truncate when it resets.
-    await conn.execute(f"PRAGMA wal_autocheckpoint={int(wal_pages)}")
-    await conn.execute(f"PRAGMA journal_size_limit={int(wal_pages) * 4096}")
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
+    conn.execute(f"PRAGMA wal_autocheckpoint={int(wal_pages)}")
+    conn.execute(f"PRAGMA journal_size_limit={int(wal_pages) * 4096}")
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
     if current > SCHEMA_VERSION:
         raise SchemaError(f"outbox schema version {current} is newer than this agent's {SCHEMA_VERSION}")
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        await conn.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version={version};\nCOMMIT;")
+        conn.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version={version};\nCOMMIT;")

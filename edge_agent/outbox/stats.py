@@ -78,19 +78,24 @@ def read_stats(db_path: Path, *, max_bytes: int | None = None) -> OutboxStats:
         raise FileNotFoundError(f"no outbox database at {db_path}")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
-        (rows,) = conn.execute(COUNT_SQL).fetchone()
-        oldest = conn.execute(OLDEST_SQL).fetchone()
-        pages, page_size, _free = conn.execute(PAGES_SQL).fetchone()
-        drops = {str(kind): int(total) for kind, total in conn.execute(DROPS_SQL)}
-        display = conn.execute(DISPLAY_SQL).fetchone()
+        stats = collect(conn, db_path, full=False)
     finally:
         conn.close()
-    size = int(pages) * int(page_size) + wal_bytes(db_path)
+    return dataclasses.replace(stats, full=max_bytes is not None and stats.bytes >= max_bytes)
+
+
+def collect(conn: sqlite3.Connection, db_path: Path, *, full: bool) -> OutboxStats:
+    """Backlog rows and bytes, age of the oldest unacked event, drops by kind, read on ``conn``."""
+    (rows,) = conn.execute(COUNT_SQL).fetchone()
+    oldest = conn.execute(OLDEST_SQL).fetchone()
+    pages, page_size, _free = conn.execute(PAGES_SQL).fetchone()
+    drops = {str(kind): int(total) for kind, total in conn.execute(DROPS_SQL)}
+    display = conn.execute(DISPLAY_SQL).fetchone()
     return OutboxStats(
         backlog_rows=int(rows),
-        bytes=size,
+        bytes=int(pages) * int(page_size) + wal_bytes(db_path),
         oldest_unacked_age_s=age_seconds(oldest[0] if oldest else None, dt.datetime.now(dt.UTC)),
         dropped_by_kind=drops,
-        full=max_bytes is not None and size >= max_bytes,
+        full=full,
         last_display_version=display_version(display[0] if display else None),
     )

@@ -1,10 +1,11 @@
 """The durable outbox: group-committed ``accept``, leased ``claim_batch``, ``ack`` deletes.
 
-Two aiosqlite connections: the writer (every write, serialised by one lock, one explicit
-transaction each) and a reader (claims and stats; WAL lets it read committed data while the
-writer works). ``accept`` only queues; the writer task (``run_writer``) takes everything queued
-at that moment as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only
-then resolves each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
+Two connections, each on its own thread (``sqlite_thread.py``: one hop per unit of work, not
+per statement): the writer (every write; a group commit is one function, BEGIN to COMMIT) and a
+reader (claims and stats; WAL lets it read committed data while the writer works).
+``accept`` only queues; the writer task (``run_writer``) takes everything queued at that moment
+as one group, commits it in one transaction (``synchronous=FULL``: fsynced) and only then resolves
+each caller's future. A claim is a lease held in memory for ``lease_s``: a batch not
 acked in time becomes claimable again, and after a restart every unacked row is due at once.
 ``ack`` tells the ``on_acked`` listeners which device records the cloud now holds (``acks.py``), so
 a driver can clear a device's own log; ``tombstones`` are the PINs erased on the cloud's order.
@@ -14,24 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence, Set
+from collections.abc import AsyncIterator, Callable, Collection, Container, Iterable, Sequence, Set
 from pathlib import Path
-from typing import Final
-
-import aiosqlite
+from typing import Any, Final
 
 from edge_agent.outbox import acks
 from edge_agent.outbox import stats as st
-from edge_agent.outbox.rows import EVENT_COLUMNS, to_event
+from edge_agent.outbox.rows import EVENT_COLUMNS, EventRow, to_event
 from edge_agent.outbox.schema import prepare
-from edge_agent.outbox.writer import OutboxFull, commit_group
+from edge_agent.outbox.sqlite_thread import SqliteThread
+from edge_agent.outbox.writer import OutboxFull, write_group
 from edge_agent.records import AcceptResult, DeviceRecord
 from firmware_protocols.sync import Event
+from firmware_protocols.sync.fast import row_bytes
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,13 @@ class Outbox:
         self.transactions = 0  # group commits done (tests count them)
         self.full = False
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._write_lock = asyncio.Lock()
         self._leases: dict[str, float] = {}
+        # Every row with seq ≤ _claimed_up_to is leased or acked, so a claim reads on from there
+        # instead of re-reading the in-flight rows (up to 4,000 at 4 batches of 1,000). Set back
+        # to 0 (read from the start) whenever a lease ends without an ack: release or expiry.
+        # Leased rows past it are possible (after such a reset) and only shorten a claim.
+        self._claimed_up_to = 0
+        self._lease_losses = 0  # counts releases and expiries (a claim checks none happened)
         # Ids acked while a claim's read was in flight: that read may predate the delete, so it can
         # still return them. Cleared when a claim starts (its read then follows every finished ack).
         self._acked_during_claim: set[str] = set()
@@ -72,20 +77,20 @@ class Outbox:
         self._tombstones: set[str] = set()
         self._accepting = False
         self._last_prune = 0.0
-        self._wconn: aiosqlite.Connection | None = None
-        self._rconn: aiosqlite.Connection | None = None
+        self._wconn: SqliteThread | None = None
+        self._rconn: SqliteThread | None = None
 
     async def __aenter__(self) -> Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         os.chmod(self.path, 0o600)  # ENC-4: the file is readable by the service user only
-        self._wconn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._wconn = await SqliteThread.open(self.path, "outbox-writer")
         wal_pages = max(16, min(1000, self.max_bytes // 4096 // 16))
-        await prepare(self._wconn, wal_pages=wal_pages)
-        self._rconn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._rconn.execute("PRAGMA busy_timeout=5000")
+        await self._wconn.run(prepare, wal_pages=wal_pages)
+        self._rconn = await SqliteThread.open(self.path, "outbox-reader")
+        await self._rconn.run(_execute, "PRAGMA busy_timeout=5000")
         await self.prune_dedup()
-        rows = await self._rconn.execute_fetchall("SELECT pin FROM tombstones")
+        rows = await self._rconn.run(_fetch_all, "SELECT pin FROM tombstones")
         self._tombstones = {str(row[0]) for row in rows}
         self._accepting = True  # queued records wait for run_writer
         return self
@@ -99,13 +104,13 @@ class Outbox:
         self._rconn = self._wconn = None
 
     @property
-    def _writer(self) -> aiosqlite.Connection:
+    def _writer(self) -> SqliteThread:
         if self._wconn is None:
             raise OutboxClosed("the outbox is not open")
         return self._wconn
 
     @property
-    def _reader(self) -> aiosqlite.Connection:
+    def _reader(self) -> SqliteThread:
         if self._rconn is None:
             raise OutboxClosed("the outbox is not open")
         return self._rconn
@@ -174,24 +179,19 @@ class Outbox:
             item = self._queue.get_nowait()
 
     async def _commit(self, group: list[_Pending]) -> None:
-        async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                outcomes = await commit_group(conn, self.path, self.max_bytes, [p.records for p in group])
-                await conn.execute("COMMIT")
-            except Exception as exc:
-                if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                    await conn.execute("ROLLBACK")
-                if _disk_full(exc):  # the filesystem is smaller than the cap: same back-pressure
-                    self._set_full(True)
-                    exc = OutboxFull(f"the outbox's disk is full: {exc}")
-                else:
-                    log.exception("outbox commit failed; %d caller(s) get the error", len(group))
-                for pending in group:
-                    _resolve(pending.future, exc)
-                return
-            self.transactions += 1
+        batches = [p.records for p in group]
+        try:
+            outcomes = await self._writer.run(write_group, self.path, self.max_bytes, batches)
+        except Exception as exc:
+            if _disk_full(exc):  # the filesystem is smaller than the cap: same back-pressure
+                self._set_full(True)
+                exc = OutboxFull(f"the outbox's disk is full: {exc}")
+            else:
+                log.exception("outbox commit failed; %d caller(s) get the error", len(group))
+            for pending in group:
+                _resolve(pending.future, exc)
+            return
+        self.transactions += 1
         self._set_full(any(isinstance(o, OutboxFull) for o in outcomes))
         for pending, outcome in zip(group, outcomes, strict=True):
             _resolve(pending.future, outcome)
@@ -221,33 +221,70 @@ class Outbox:
     # -- claim / ack -------------------------------------------------------------------------
 
     async def claim_batch(self, limit: int) -> list[Event]:
-        """Lease up to ``limit`` unacked, unleased events in seq order."""
+        """Lease up to ``limit`` unacked, unleased events in seq order, as contract ``Event``s."""
+        return [to_event(row) for row in await self.claim_rows(limit)]
+
+    async def claim_rows(self, limit: int, *, max_bytes: int | None = None) -> list[EventRow]:
+        """Lease up to ``limit`` unacked, unleased rows in seq order, stopping at ``max_bytes``.
+
+        ``max_bytes`` bounds the batch payload (``row_bytes`` estimates); the first row is always
+        taken, so one oversized row cannot stall the outbox.
+        """
         now = time.monotonic()
-        self._leases = {i: until for i, until in self._leases.items() if until > now}
+        live = {i: until for i, until in self._leases.items() if until > now}
+        if len(live) < len(self._leases):
+            self._lost_leases()  # expired: those rows are due again
+        self._leases = live
         self._acked_during_claim.clear()
-        # Leased rows are at most the in-flight ones, so this reads ≤ limit + in-flight rows.
-        sql = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq LIMIT ?"
-        rows = await self._reader.execute_fetchall(sql, (limit + len(self._leases),))
-        taken = self._leases.keys() | self._acked_during_claim
-        events = [to_event(row) for row in rows if str(row[1]) not in taken][:limit]
-        for event in events:
-            self._leases[event.id] = now + self.lease_s
-        return events
+        start, losses = self._claimed_up_to, self._lease_losses
+        read = await self._read_unleased(start, limit, losses)
+        leased, acked = self._leases, self._acked_during_claim
+        claimed = [row for row in read if row[1] not in leased and row[1] not in acked][:limit]
+        if max_bytes is not None:
+            claimed = _within_bytes(claimed, max_bytes)
+        until = now + self.lease_s
+        self._leases.update(dict.fromkeys([row[1] for row in claimed], until))
+        if self._lease_losses == losses:  # no release or expiry while reading
+            self._claimed_up_to = _taken_prefix_end(read, start, self._leases, acked)
+        return claimed
+
+    async def _read_unleased(self, after: int, limit: int, losses: int) -> list[EventRow]:
+        """Rows in seq order after ``after`` until ``limit`` of them are unleased (or none are left).
+
+        From the start, one read of ``limit`` + in-flight rows suffices. Reading on from
+        ``_claimed_up_to``, leased rows past it (left by a release) can fill a window: read on.
+        """
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        want = limit if after else limit + len(self._leases)
+        read: list[EventRow] = []
+        while True:
+            rows: list[EventRow] = await self._reader.run(_fetch_all, sql, (after, want))
+            read += rows
+            leased, acked = self._leases, self._acked_during_claim
+            unleased = sum(1 for row in read if row[1] not in leased and row[1] not in acked)
+            if unleased >= limit or len(rows) < want or self._lease_losses != losses:
+                return read
+            after, want = rows[-1][0], limit
 
     def release(self, event_ids: Iterable[str]) -> None:
         """End the leases of ``event_ids`` now (their batch is lost, e.g. on disconnect)."""
         for event_id in event_ids:
-            self._leases.pop(event_id, None)
+            if self._leases.pop(event_id, None) is not None:
+                self._lost_leases()
 
-    async def ack(self, event_ids: Sequence[str]) -> int:
+    def _lost_leases(self) -> None:
+        """Leased rows are due again: the next claim reads from the start."""
+        self._claimed_up_to = 0
+        self._lease_losses += 1
+
+    async def ack(self, event_ids: Collection[str]) -> int:
         """Delete exactly the rows with these ids (the cloud committed them); return how many."""
         if not event_ids:
             return 0
         try:
-            async with self._write_lock:
-                deleted, acked = await acks.delete_acked(
-                    self._writer, event_ids, want_keys=bool(self._ack_listeners)
-                )
+            deleted, acked = await self._writer.run(
+                acks.delete_acked, event_ids, want_keys=bool(self._ack_listeners)
+            )
         except sqlite3.Error as exc:
             if not _disk_full(exc):
                 raise
@@ -255,27 +292,27 @@ class Outbox:
             # cloud acks them again, idempotently. Crashing here would only start a restart loop.
             log.error("outbox: the disk is full; %d acked row(s) stay until space is freed", len(event_ids))
             return 0
-        self.release(event_ids)
+        for event_id in event_ids:  # gone for good: no need to read from the start again
+            self._leases.pop(event_id, None)
         self._acked_during_claim.update(event_ids)
         acks.notify(self._ack_listeners, acked)
         return deleted
 
     async def pending_keys(self, device: str, keys: Collection[str]) -> set[str]:
         """The dedup keys among ``keys`` not yet acked for ``device`` (never accepted, or unacked)."""
-        return await acks.pending_keys(self._reader, device, keys)
+        return await self._reader.run(acks.pending_keys, device, keys)
 
     async def is_known(self, device: str, dedup_key: str) -> bool:
         """Whether ``(device, dedup_key)`` was accepted before (and not yet pruned)."""
         sql = "SELECT 1 FROM dedup WHERE device = ? AND key = ?"
-        return bool(await self._reader.execute_fetchall(sql, (device, dedup_key)))
+        return bool(await self._reader.run(_fetch_all, sql, (device, dedup_key)))
 
     async def prune_dedup(self, *, older_than_s: float = DEDUP_RETENTION_S) -> int:
         """Forget dedup keys older than ``older_than_s``."""
-        async with self._write_lock:
-            cutoff = time.time() - older_than_s
-            cursor = await self._writer.execute("DELETE FROM dedup WHERE seen_at < ?", (cutoff,))
+        cutoff = time.time() - older_than_s
+        deleted = await self._writer.run(_execute, "DELETE FROM dedup WHERE seen_at < ?", (cutoff,))
         self._last_prune = time.monotonic()
-        return cursor.rowcount
+        return deleted
 
     async def _maybe_prune(self) -> None:
         if time.monotonic() - self._last_prune > DEDUP_PRUNE_EVERY_S:
@@ -290,15 +327,13 @@ class Outbox:
 
     async def add_tombstone(self, pin: str) -> None:
         """Durably remember that ``pin`` was erased."""
-        async with self._write_lock:
-            sql = "INSERT OR REPLACE INTO tombstones(pin, erased_at) VALUES (?, ?)"
-            await self._writer.execute(sql, (pin, time.time()))
+        sql = "INSERT OR REPLACE INTO tombstones(pin, erased_at) VALUES (?, ?)"
+        await self._writer.run(_execute, sql, (pin, time.time()))
         self._tombstones.add(pin)
 
     async def lift_tombstone(self, pin: str) -> None:
         """Forget the erasure of ``pin`` (the person was enrolled again on purpose)."""
-        async with self._write_lock:
-            await self._writer.execute("DELETE FROM tombstones WHERE pin = ?", (pin,))
+        await self._writer.run(_execute, "DELETE FROM tombstones WHERE pin = ?", (pin,))
         self._tombstones.discard(pin)
 
     # -- keep-latest values and statistics ---------------------------------------------------
@@ -306,34 +341,45 @@ class Outbox:
     async def save_latest(self, name: str, value: bytes) -> None:
         """Durably keep ``value`` as the latest of ``name`` (replacing the previous one)."""
         sql = "INSERT OR REPLACE INTO latest(name, value, updated_at) VALUES (?, ?, ?)"
-        async with self._write_lock:
-            await self._writer.execute(sql, (name, value, time.time()))
+        await self._writer.run(_execute, sql, (name, value, time.time()))
 
     async def load_latest(self, name: str) -> bytes | None:
-        rows = list(await self._reader.execute_fetchall("SELECT value FROM latest WHERE name = ?", (name,)))
+        rows = await self._reader.run(_fetch_all, "SELECT value FROM latest WHERE name = ?", (name,))
         return bytes(rows[0][0]) if rows else None
 
     async def stats(self) -> st.OutboxStats:
         """Backlog rows and bytes, age of the oldest unacked event, drops by kind."""
-        reader = self._reader
-        (count,) = next(iter(await reader.execute_fetchall(st.COUNT_SQL)))
-        oldest = list(await reader.execute_fetchall(st.OLDEST_SQL))
-        pages, page_size, _free = next(iter(await reader.execute_fetchall(st.PAGES_SQL)))
-        drops = {str(kind): int(total) for kind, total in await reader.execute_fetchall(st.DROPS_SQL)}
-        display = list(await reader.execute_fetchall(st.DISPLAY_SQL))
-        size = int(pages) * int(page_size) + st.wal_bytes(self.path)
-        return st.OutboxStats(
-            backlog_rows=int(count),
-            bytes=size,
-            oldest_unacked_age_s=st.age_seconds(str(oldest[0][0]) if oldest else None, _utcnow()),
-            dropped_by_kind=drops,
-            full=self.full,
-            last_display_version=st.display_version(bytes(display[0][0]) if display else None),
-        )
+        return await self._reader.run(st.collect, self.path, full=self.full)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _taken_prefix_end(rows: list[EventRow], after: int, leased: Container[str], acked: Container[str]) -> int:
+    """The seq up to which every row read (in seq order, after ``after``) is leased or acked."""
+    end = after
+    for row in rows:
+        if row[1] not in leased and row[1] not in acked:
+            break
+        end = row[0]
+    return end
+
+
+def _within_bytes(rows: list[EventRow], max_bytes: int) -> list[EventRow]:
+    """The longest prefix of ``rows`` whose estimated payload fits ``max_bytes`` (at least one row)."""
+    total = 0
+    for n, row in enumerate(rows):
+        total += row_bytes(row)
+        if total > max_bytes and n > 0:
+            return rows[:n]
+    return rows
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> int:
+    """Run one statement on the connection's thread; its row count."""
+    return conn.execute(sql, params).rowcount
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[Any]:
+    """Run one query on the connection's thread; all its rows."""
+    return conn.execute(sql, params).fetchall()
 
 
 def _disk_full(exc: BaseException) -> bool:

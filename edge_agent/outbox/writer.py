@@ -12,6 +12,11 @@ Rules applied here, per caller, in arrival order:
 3. Drops are counted in ``drops`` in the same transaction, and the not-yet-reported ones are turned
    into one ``loss_report`` event right away (it is small, so it may overshoot the cap by a row).
 4. Every stored record gets a UUIDv7 and the next ``seq`` from ``counters`` (never reused).
+
+It runs on the writer's own thread (``sqlite_thread.py``) as one plain function: BEGIN to COMMIT
+in one hop. Per-record work is kept small: one clock read per group (``received_at`` and the
+dedup ``seen_at`` are the group's commit time), ids drawn for the whole group at once, data
+encoded by one prebuilt compact encoder (key order as the driver gave it: nothing sorts).
 """
 
 from __future__ import annotations
@@ -20,13 +25,12 @@ import collections
 import dataclasses
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-import aiosqlite
-
-from edge_agent.ids import uuid7_str
+from edge_agent.ids import uuid7_strs
 from edge_agent.outbox.rows import (
     AGENT_DEVICE,
     SHEDDABLE_KINDS,
@@ -34,6 +38,7 @@ from edge_agent.outbox.rows import (
     encode_data,
     estimated_bytes,
     is_sheddable,
+    iso,
     to_row,
 )
 from edge_agent.outbox.stats import wal_bytes
@@ -47,10 +52,8 @@ class OutboxFull(Exception):
 
 SHED_SCAN_ROWS: Final = 500
 
-_KNOWN_SQL: Final = (
-    "SELECT device, key FROM dedup WHERE (device, key) IN "
-    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-)
+# One query per device in the group (usually one): a flat array of keys is cheap for json_each.
+_KNOWN_SQL: Final = "SELECT key FROM dedup WHERE device = ? AND key IN (SELECT value FROM json_each(?))"
 _INSERT_EVENT_SQL: Final = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_DEDUP_SQL: Final = "INSERT OR REPLACE INTO dedup(device, key, seen_at) VALUES (?, ?, ?)"
 _COUNT_DROP_SQL: Final = (
@@ -66,32 +69,30 @@ Outcome = AcceptResult | OutboxFull
 DedupPair = tuple[str, str]
 
 
-async def used_bytes(conn: aiosqlite.Connection, db_path: Path) -> int:
+def used_bytes(conn: sqlite3.Connection, db_path: Path) -> int:
     """Bytes in use: live pages (free pages are reused) plus the WAL file."""
-    async with conn.execute(
+    pages, page_size = conn.execute(
         "SELECT page_count - freelist_count, page_size FROM pragma_page_count, "
         "pragma_freelist_count, pragma_page_size"
-    ) as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0]) * int(row[1]) + wal_bytes(db_path)
+    ).fetchone()
+    return int(pages) * int(page_size) + wal_bytes(db_path)
 
 
 @dataclasses.dataclass
 class _Group:
-    conn: aiosqlite.Connection
+    conn: sqlite3.Connection
     room: int
     known: set[DedupPair]
     stored: list[tuple[DeviceRecord, str]] = dataclasses.field(default_factory=list)
     new_keys: list[DedupPair] = dataclasses.field(default_factory=list)
     drops: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
 
-    async def admit(self, records: Sequence[DeviceRecord]) -> Outcome:
+    def admit(self, records: Sequence[DeviceRecord]) -> Outcome:
         fresh, duplicates = self._split_fresh(records)
         keep = [(r, encode_data(r)) for r in fresh if not is_sheddable(r)]
         need = sum(estimated_bytes(data) for _, data in keep)
         if need > self.room:
-            self.room += await self._shed_existing(need - self.room)
+            self.room += self._shed_existing(need - self.room)
         if need > self.room:
             return OutboxFull(f"outbox is full: {len(keep)} record(s) refused, keep them on the device")
         self.room -= need
@@ -118,7 +119,7 @@ class _Group:
             data = encode_data(record)
             cost = estimated_bytes(data)
             if cost > self.room:
-                self.drops[record.kind.value] += 1
+                self.drops[str(record.kind)] += 1
                 continue
             self.room -= cost
             self.stored.append((record, data))
@@ -132,60 +133,78 @@ class _Group:
                 self.known.add(pair)
                 self.new_keys.append(pair)
 
-    async def _shed_existing(self, need: int) -> int:
+    def _shed_existing(self, need: int) -> int:
         """Delete the oldest keep-latest rows until about ``need`` bytes are free; return bytes freed."""
         params = (json.dumps(sorted(SHEDDABLE_KINDS)), SHED_SCAN_ROWS)
         freed, victims = 0, []
-        async with self.conn.execute(_SHED_CANDIDATES_SQL, params) as cursor:
-            async for seq, kind, length in cursor:
-                if freed >= need:
-                    break
-                victims.append(int(seq))
-                freed += int(length) + estimated_bytes("")
-                self.drops[str(kind)] += 1
+        for seq, kind, length in self.conn.execute(_SHED_CANDIDATES_SQL, params):
+            if freed >= need:
+                break
+            victims.append(int(seq))
+            freed += int(length) + estimated_bytes("")
+            self.drops[str(kind)] += 1
         if victims:
-            await self.conn.execute(
+            self.conn.execute(
                 "DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))", (json.dumps(victims),)
             )
         return freed
 
 
-async def commit_group(
-    conn: aiosqlite.Connection, db_path: Path, max_bytes: int, batches: Sequence[Sequence[DeviceRecord]]
+def write_group(
+    conn: sqlite3.Connection, db_path: Path, max_bytes: int, batches: Sequence[Sequence[DeviceRecord]]
 ) -> list[Outcome]:
-    """Apply every caller's records inside the caller's open transaction; return one outcome each."""
-    pairs = {(r.device, r.dedup_key) for batch in batches for r in batch if r.dedup_key is not None}
-    group = _Group(
-        conn=conn, room=max_bytes - await used_bytes(conn, db_path), known=await _known(conn, pairs)
-    )
-    outcomes = [await group.admit(batch) for batch in batches]
-    now = dt.datetime.now(dt.UTC)
-    await _count_drops(conn, group.drops)
-    loss = await _loss_report(conn, now)
-    records = [*group.stored, *([loss] if loss else [])]
-    await _insert(conn, records, now)
-    await conn.executemany(_INSERT_DEDUP_SQL, [(d, k, now.timestamp()) for d, k in group.new_keys])
+    """One transaction for the whole group: BEGIN IMMEDIATE, ``commit_group``, COMMIT (or ROLLBACK)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = commit_group(conn, db_path, max_bytes, batches)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+            conn.execute("ROLLBACK")
+        raise
     return outcomes
 
 
-async def _known(conn: aiosqlite.Connection, pairs: set[DedupPair]) -> set[DedupPair]:
-    if not pairs:
-        return set()
-    rows = await conn.execute_fetchall(_KNOWN_SQL, (json.dumps(sorted(pairs)),))
-    return {(str(device), str(key)) for device, key in rows}
+def commit_group(
+    conn: sqlite3.Connection, db_path: Path, max_bytes: int, batches: Sequence[Sequence[DeviceRecord]]
+) -> list[Outcome]:
+    """Apply every caller's records inside the caller's open transaction; return one outcome each."""
+    pairs = {(r.device, r.dedup_key) for batch in batches for r in batch if r.dedup_key is not None}
+    group = _Group(conn=conn, room=max_bytes - used_bytes(conn, db_path), known=_known(conn, pairs))
+    outcomes = [group.admit(batch) for batch in batches]
+    now = dt.datetime.now(dt.UTC)
+    _count_drops(conn, group.drops)
+    loss = _loss_report(conn, now)
+    records = [*group.stored, *([loss] if loss else [])]
+    _insert(conn, records, iso(now))
+    seen_at = now.timestamp()
+    conn.executemany(_INSERT_DEDUP_SQL, [(d, k, seen_at) for d, k in group.new_keys])
+    return outcomes
 
 
-async def _count_drops(conn: aiosqlite.Connection, drops: collections.Counter[str]) -> None:
-    await conn.executemany(_COUNT_DROP_SQL, [(kind, n, n) for kind, n in sorted(drops.items())])
+def _known(conn: sqlite3.Connection, pairs: set[DedupPair]) -> set[DedupPair]:
+    keys_by_device: dict[str, list[str]] = collections.defaultdict(list)
+    for device, key in pairs:
+        keys_by_device[device].append(key)
+    known: set[DedupPair] = set()
+    for device, keys in keys_by_device.items():
+        rows = conn.execute(_KNOWN_SQL, (device, json.dumps(keys)))
+        known.update((device, str(key)) for (key,) in rows)
+    return known
 
 
-async def _loss_report(conn: aiosqlite.Connection, now: dt.datetime) -> tuple[DeviceRecord, str] | None:
+def _count_drops(conn: sqlite3.Connection, drops: collections.Counter[str]) -> None:
+    if drops:
+        conn.executemany(_COUNT_DROP_SQL, [(kind, n, n) for kind, n in sorted(drops.items())])
+
+
+def _loss_report(conn: sqlite3.Connection, now: dt.datetime) -> tuple[DeviceRecord, str] | None:
     """Turn every unreported drop into one ``loss_report`` record and mark the drops reported."""
-    rows = await conn.execute_fetchall("SELECT kind, unreported FROM drops WHERE unreported > 0")
+    rows = conn.execute("SELECT kind, unreported FROM drops WHERE unreported > 0").fetchall()
     by_kind = {str(kind): int(n) for kind, n in rows}
     if not by_kind:
         return None
-    await conn.execute("UPDATE drops SET unreported = 0 WHERE unreported > 0")
+    conn.execute("UPDATE drops SET unreported = 0 WHERE unreported > 0")
     report = LossReport(dropped_total=sum(by_kind.values()), dropped_by_kind=by_kind)
     record = DeviceRecord(
         kind=EventKind.LOSS_REPORT,
@@ -197,18 +216,14 @@ async def _loss_report(conn: aiosqlite.Connection, now: dt.datetime) -> tuple[De
     return record, encode_data(record)
 
 
-async def _insert(
-    conn: aiosqlite.Connection, records: list[tuple[DeviceRecord, str]], now: dt.datetime
-) -> None:
+def _insert(conn: sqlite3.Connection, records: list[tuple[DeviceRecord, str]], received_at: str) -> None:
     if not records:
         return
-    async with conn.execute("SELECT value FROM counters WHERE name = 'next_seq'") as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    first = int(row[0])
+    (first,) = conn.execute("SELECT value FROM counters WHERE name = 'next_seq'").fetchone()
+    ids = uuid7_strs(len(records))
     rows: list[EventRow] = [
-        to_row(record, seq=first + i, event_id=uuid7_str(), received_at=now, data=data)
+        to_row(record, seq=first + i, event_id=ids[i], received_at=received_at, data=data)
         for i, (record, data) in enumerate(records)
     ]
-    await conn.executemany(_INSERT_EVENT_SQL, rows)
-    await conn.execute("UPDATE counters SET value = ? WHERE name = 'next_seq'", (first + len(rows),))
+    conn.executemany(_INSERT_EVENT_SQL, rows)
+    conn.execute("UPDATE counters SET value = ? WHERE name = 'next_seq'", (first + len(rows),))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge_agent.outbox import Outbox, running_outbox
+from firmware_protocols.sync import MAX_BATCH_EVENTS
 from tests.edge_agent.link.support import agent_config, fake_cloud, running_link
 from tests.edge_agent.outbox.helpers import punch
 from tests.support.broker import Broker
@@ -24,7 +25,8 @@ async def test_rows_are_deleted_only_after_the_cloud_ack(broker: Broker, tmp_pat
             return len(cloud.distinct_ids()) == 250
 
         await async_wait_for(all_received, what="250 events at the cloud")
-        assert [len(b.events) for b in cloud.batches] == [100, 100, 50]
+        # The first claim is the configured 100 and comes back full, so the next asks for 200.
+        assert [len(b.events) for b in cloud.batches] == [100, 150]
         assert await backlog(stack.outbox) == 250  # PUBACKed, but not acked: kept
 
         for batch in list(cloud.batches):  # control: the cloud's Ack removes them
@@ -35,6 +37,29 @@ async def test_rows_are_deleted_only_after_the_cloud_ack(broker: Broker, tmp_pat
 
         await async_wait_for(drained, what="outbox drained by acks")
     assert sorted(e.seq for e in cloud.events) == list(range(1, 251))
+
+
+async def test_batches_grow_with_the_backlog_and_shrink_after_it(broker: Broker, tmp_path: Path) -> None:
+    config = agent_config(broker, tmp_path)
+    async with running_outbox(config.outbox.path) as outbox:  # a backlog made while offline
+        await outbox.accept([punch(i) for i in range(5000)])
+    async with fake_cloud(broker) as cloud, running_link(config) as stack:
+
+        async def drained() -> bool:
+            return await backlog(stack.outbox) == 0
+
+        await async_wait_for(drained, what="backlog delivered")
+        sizes = [len(b.events) for b in cloud.batches]
+        assert sizes[0] == 100
+        assert max(sizes) == MAX_BATCH_EVENTS  # grew under the backlog, never past the contract
+        assert len(cloud.distinct_ids()) == 5000
+        await stack.outbox.accept([punch(9000)])  # control: a lone event after the backlog
+
+        async def lone_delivered() -> bool:
+            return len(cloud.distinct_ids()) == 5001
+
+        await async_wait_for(lone_delivered, what="the lone event")
+        assert len(cloud.batches[-1].events) == 1
 
 
 async def test_unacked_batch_is_resent_after_the_ack_timeout(broker: Broker, tmp_path: Path) -> None:

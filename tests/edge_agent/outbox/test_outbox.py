@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.outbox import SCHEMA_VERSION, Outbox, OutboxClosed, read_stats, running_outbox
+from firmware_protocols.sync.fast import row_bytes
 from tests.edge_agent.outbox.helpers import punch
 
 
@@ -203,3 +204,34 @@ async def test_a_row_acked_while_a_claim_reads_is_not_claimed_again(tmp_path: Pa
         await asyncio.gather(*acks)
         assert len(acked) == 3000
         assert claimed_after_ack == []
+
+
+async def test_claim_rows_stops_at_the_byte_budget_and_leases_only_what_it_returns(tmp_path: Path) -> None:
+    async with running_outbox(tmp_path / "outbox.db") as outbox:
+        await outbox.accept([punch(i, pad=1000) for i in range(10)])
+        everything = await outbox.claim_rows(10)
+        one_row = row_bytes(everything[0])  # the rows are alike
+        outbox.release([row[1] for row in everything])
+        within = await outbox.claim_rows(10, max_bytes=3 * one_row + one_row // 2)
+        assert [row[0] for row in within] == [1, 2, 3]
+        oversized = await outbox.claim_rows(10, max_bytes=1)  # never stalls: one row at least
+        assert [row[0] for row in oversized] == [4]
+        rest = await outbox.claim_rows(10)  # control: without a budget, every unleased row
+        assert [row[0] for row in rest] == [5, 6, 7, 8, 9, 10]
+
+
+async def test_claims_read_on_past_leased_rows_and_from_the_start_after_a_release(tmp_path: Path) -> None:
+    async with running_outbox(tmp_path / "outbox.db") as outbox:
+        await outbox.accept([punch(i) for i in range(400)])
+
+        async def claim() -> list[int]:
+            return [row[0] for row in await outbox.claim_rows(100)]
+
+        first, second = await claim(), await claim()
+        assert (first, second) == (list(range(1, 101)), list(range(101, 201)))
+        assert await claim() == list(range(201, 301))
+        lost = rows_seen_by_another_connection(tmp_path / "outbox.db")[:100]
+        outbox.release([event_id for _, event_id in lost])  # batch 1 lost: due again, first
+        assert await claim() == first
+        assert await claim() == list(range(301, 401))  # and on past every leased row after it
+        assert await claim() == []

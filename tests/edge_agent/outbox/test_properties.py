@@ -6,7 +6,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from edge_agent.outbox import running_outbox
@@ -32,3 +32,44 @@ async def _check(batches: list[list[tuple[int, bool]]]) -> None:
     assert sum(r.stored + r.duplicates for r in results) == len(records)
     assert len(events) == sum(r.stored for r in results) == len(distinct_keys) + unkeyed
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+# (operation, argument): claim up to n rows; release or ack the i-th batch claimed so far.
+lease_ops = st.lists(
+    st.tuples(st.sampled_from(["claim", "release", "ack"]), st.integers(0, 12)), min_size=1, max_size=25
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lease_ops)
+# a release leaves leased rows past the read-on point; the next claim must read past them
+@example([("claim", 5), ("claim", 5), ("release", 0), ("claim", 3), ("claim", 5)])
+def test_a_claim_is_always_the_first_rows_neither_leased_nor_acked(ops: list[tuple[str, int]]) -> None:
+    asyncio.run(_check_claims(ops))
+
+
+async def _check_claims(ops: list[tuple[str, int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_outbox(Path(tmp) / "outbox.db") as outbox:
+            await outbox.accept([punch(n) for n in range(30)])
+            every = [row[1] for row in await outbox.claim_rows(30)]
+            outbox.release(every)
+            leased: set[str] = set()
+            acked: set[str] = set()
+            batches: list[list[str]] = []
+            for op, n in ops:
+                if op == "claim":
+                    due = [i for i in every if i not in leased and i not in acked]
+                    claimed = [row[1] for row in await outbox.claim_rows(n)]
+                    assert claimed == due[:n]  # the model: the first n due rows, in seq order
+                    leased.update(claimed)
+                    batches.append(claimed)
+                elif batches:
+                    batch = batches[n % len(batches)]
+                    if op == "release":
+                        outbox.release(batch)
+                        leased.difference_update(batch)
+                    else:
+                        await outbox.ack(batch)
+                        leased.difference_update(batch)
+                        acked.update(batch)
