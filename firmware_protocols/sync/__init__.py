@@ -13,6 +13,7 @@ from firmware_protocols.sync.event_data import (
 )
 from firmware_protocols.sync.messages import (
     MAX_BATCH_EVENTS,
+    MAX_PAYLOAD_BYTES,
     VERSION,
     Ack,
     AgentStatus,
@@ -27,6 +28,7 @@ from firmware_protocols.sync.messages import (
     decode_batch,
     decode_command,
     decode_display,
+    decode_event,
     decode_status,
     encode,
 )
@@ -34,6 +36,7 @@ from firmware_protocols.sync.topics import Channel, parse_topic, subscription, t
 
 __all__ = [
     "MAX_BATCH_EVENTS",
+    "MAX_PAYLOAD_BYTES",
     "VERSION",
     "ZK_PUNCH_STATES",
     "ZK_VERIFY_MODES",
@@ -58,6 +61,7 @@ __all__ = [
     "decode_batch",
     "decode_command",
     "decode_display",
+    "decode_event",
     "decode_status",
     "encode",
     "parse_topic",

@@ -1,0 +1,64 @@
+"""Quarantine keeps a bounded prefix, the size and a SHA-256 of a payload, once (was: all of it, twice).
+
+Revision ID: 0009
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+PREFIX_BYTES = 64 * 1024  # cloud.ingest.quarantine.PREFIX_BYTES at the time of this migration
+
+
+def upgrade() -> None:
+    """Add size and hash (filled from existing rows), cut payloads to their prefix, drop the text copy."""
+    with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("payload_size", sa.BigInteger(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("payload_sha256", sa.String(64), nullable=False, server_default=""))
+    _fill_size_hash_and_cut()
+    with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.alter_column("payload_size", server_default=None)
+        batch_op.alter_column("payload_sha256", server_default=None)
+        batch_op.alter_column("payload", new_column_name="payload_prefix")
+        batch_op.drop_column("payload_text")
+
+
+def _fill_size_hash_and_cut() -> None:
+    table = sa.table(
+        "quarantine",
+        sa.column("id", sa.Integer()),
+        sa.column("payload", sa.LargeBinary()),
+        sa.column("payload_size", sa.BigInteger()),
+        sa.column("payload_sha256", sa.String()),
+    )
+    connection = op.get_bind()
+    for row_id, payload in connection.execute(sa.select(table.c.id, table.c.payload)).all():
+        whole = bytes(payload)
+        connection.execute(
+            table.update()
+            .where(table.c.id == row_id)
+            .values(
+                payload=whole[:PREFIX_BYTES],
+                payload_size=len(whole),
+                payload_sha256=hashlib.sha256(whole).hexdigest(),
+            )
+        )
+
+
+def downgrade() -> None:
+    """Back to the old columns; the payloads stay cut to their prefix (the rest is gone)."""
+    with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.alter_column("payload_prefix", new_column_name="payload")
+        batch_op.add_column(sa.Column("payload_text", sa.Text(), nullable=True))
+        batch_op.drop_column("payload_sha256")
+        batch_op.drop_column("payload_size")
