@@ -16,9 +16,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from firmware_protocols import sync
+
+_LONGEST_INT_LITERAL: Final = 40
+_OUT_OF_RANGE: Final = 1 << 64
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -49,8 +52,8 @@ def _envelope(payload: bytes, whole: sync.SyncProtocolError) -> tuple[dict[str, 
     if len(payload) > sync.MAX_PAYLOAD_BYTES:
         raise whole
     try:
-        obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON, or > 4,300 digits
+        obj = json.loads(payload.decode("utf-8"), parse_int=_lenient_int)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise whole from None
     if not isinstance(obj, dict) or not isinstance(obj.get("events"), list):
         raise whole
@@ -82,6 +85,14 @@ def _event_id(raw: object) -> str | None:
     except ValueError:
         return None
     return candidate if parsed.version == 7 and str(parsed) == candidate else None
+
+
+def _lenient_int(text: str) -> int:
+    """An integer literal; one too long for any column stands as 2^64, which ``decode_event`` refuses.
+
+    (Plain ``int`` would raise past 4,300 digits and lose the whole batch to one event.)
+    """
+    return int(text) if len(text) <= _LONGEST_INT_LITERAL else _OUT_OF_RANGE
 
 
 def _dump(value: object) -> bytes:
