@@ -63,7 +63,7 @@ def loads(text: str, where: str) -> object:
 
 
 def check_value(value: object, where: str) -> None:
-    """Raise ``SyncProtocolError`` naming the path of the first value the contract cannot carry.
+    """Raise ``SyncProtocolError`` naming the path of a value the contract cannot carry, if any.
 
     For values that did not come through ``loads`` (parsed leniently, or built in memory). The walk
     keeps its own stack, so nesting depth cannot exhaust Python's.

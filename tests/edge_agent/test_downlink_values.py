@@ -2,7 +2,7 @@
 
 A real ``mpm-agent run`` process drives a simulated Alpha sign over a pty and talks to a real
 Mosquitto. A stand-in for the cloud publishes, for every row of the table, one bad message (as the
-retained display, then as a command) followed by a good one, and the test shows: the agent is
+retained display, then as a command, then as an ack) followed by a good one, and shows: the agent is
 alive, ``mpm_link_bad_payloads_total`` on its ``/metrics`` went up by exactly one, and the good
 message applied (the sign shows the new content; the ping's result reached the cloud). The retained
 bad display is also on the broker before the agent starts and again when it restarts: before the
@@ -70,6 +70,13 @@ COMMAND_CASES = (
     Bad("lone low surrogate in cmd_id", ("cmd_id",), json.dumps("c\udc00")),
     Bad("oversize cmd_id", ("cmd_id",), json.dumps("c" * 65)),
 )
+ACK_CASES = (
+    Bad("lone surrogate in batch_id", ("batch_id",), json.dumps("b\ud800")),
+    Bad("NaN as an event id", ("event_ids", 0), "NaN"),
+    Bad("integer past 64 bits as an event id", ("event_ids", 0), str(2**64)),
+    Bad("oversize batch_id", ("batch_id",), json.dumps("b" * 65)),
+)
+ACK = sync.Ack(batch_id="b", event_ids=("01930b4e-6f00-7000-8000-000000000001",))
 
 
 def with_value(message: sync.Message, bad: Bad) -> bytes:
@@ -195,6 +202,14 @@ async def test_bad_downlink_values_are_counted_dropped_and_never_fatal(site: Sit
         count += 1
         await site.counted(count, bad.name)
     assert all(_result_of(site.cloud, f"bad-{i}") is None for i in range(len(COMMAND_CASES)))
+
+    for index, bad in enumerate(ACK_CASES):
+        await site.cloud.send(sync.Channel.ACK, with_value(ACK, bad))
+        version += 1
+        await site.cloud.send(sync.Channel.DISPLAY, sync.encode(display(version, f"ack{index}")), retain=True)
+        await site.until(lambda n=index: site.sign_shows(f"ack{n}"), f"good content after {bad.name}")
+        count += 1
+        await site.counted(count, bad.name)
 
     # The bad retained display stays on the broker across a restart: counted again, never fatal, and
     # the last good content (persisted) is on the sign until newer good content comes.
