@@ -57,7 +57,8 @@ BAD: tuple[Case, ...] = (
     Case("oversize pin", ("data", "pin"), json.dumps("7" * 33), "pin"),
 )
 CONTROL: tuple[Case, ...] = (
-    Case("latest time", ("received_at",), '"9999-12-30T23:59:59.999999Z"', ""),
+    Case("latest time (scored too)", ("occurred_at",), '"9999-12-30T23:59:59.999999Z"', ""),
+    Case("earliest time (scored too)", ("occurred_at",), '"0001-01-02T00:00:00Z"', ""),
     Case("earliest time, with an offset", ("received_at",), '"0001-01-02T14:00:00+14:00"', ""),
     Case("largest seq", ("seq",), str(2**63 - 1), ""),
     Case("astral character (a valid surrogate pair)", ("device",), json.dumps("zk-\U0001f600"), ""),
