@@ -59,6 +59,7 @@ class DeviceAnswer:
 async def probe_zkteco(config: ZkTerminalConfig) -> Answer:
     """Connect, then firmware version, serial number and the terminal's clock."""
     from edge_agent.drivers.zkteco.client import ZkClient
+
     client = await ZkClient.open(
         config.host, config.port, transport=config.transport, request_timeout_s=config.timeout_s
     )
