@@ -34,7 +34,6 @@ from tests.support.polling import async_wait_for
 
 SIGN = "lobby"
 MARKER = "@@value@@"
-NOW = dt.datetime.now(dt.UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,14 +87,16 @@ def with_value(message: sync.Message, bad: Bad) -> bytes:
     return json.dumps(body).replace(json.dumps(MARKER), bad.text).encode()
 
 
-def display(version: int, name: str, *, at: dt.datetime = NOW) -> sync.DisplayContent:
+def display(version: int, name: str, *, at: dt.datetime | None = None) -> sync.DisplayContent:
     row = sync.RankRow(rank=1, name=name, points=7)
     sign = sync.SignContent(sign=SIGN, title="Top", period="", rows=(row,))
-    return sync.DisplayContent(version=version, generated_at=at, signs=(sign,))
+    return sync.DisplayContent(version=version, generated_at=at or dt.datetime.now(dt.UTC), signs=(sign,))
 
 
 def ping(cmd_id: str) -> sync.Command:
-    return sync.Command(cmd_id=cmd_id, expires_at=NOW + dt.timedelta(hours=1), type="ping", args={})
+    return sync.Command(
+        cmd_id=cmd_id, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), type="ping", args={}
+    )
 
 
 def agent_config(tmp_path: Path, broker: Broker, tty: Path, metrics_port: int) -> Path:
