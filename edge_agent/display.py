@@ -7,6 +7,9 @@ then handed to the signs by a separate task, so a slow sign never stalls the MQT
 only ever gets its newest pending content (older pending content is replaced, not queued).
 Content for the sign ``sync.DEFAULT_SIGN`` goes to every sign the message does not name (the cloud
 sends it while no display is configured for this agent).
+Content is persisted only after it decoded, but the persisted copy is decoded again at start (it may
+come from an older agent with a laxer decoder): if it no longer decodes it is dropped and counted in
+``bad_persisted``, and the signs wait for the cloud, rather than the agent failing at every start.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from collections.abc import Mapping
 from typing import Final, Protocol
 
 from edge_agent.outbox import Outbox
-from firmware_protocols.sync import DEFAULT_SIGN, DisplayContent, SignContent, decode_display
+from firmware_protocols.sync import (
+    DEFAULT_SIGN,
+    DisplayContent,
+    SignContent,
+    SyncProtocolError,
+    decode_display,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,7 @@ class DisplayRouter:
         self._outbox, self._signs = outbox, signs
         self.applied_version: int | None = None
         self.ignored = 0
+        self.bad_persisted = 0
         self._pending: dict[str, SignContent] = {}
         self._wake = asyncio.Event()
 
@@ -54,7 +64,12 @@ class DisplayRouter:
         """Queue the persisted content for the signs (start-up, before the cloud is reachable)."""
         payload = await self._outbox.load_latest(LATEST_NAME)
         if payload is not None:
-            content = decode_display(payload)
+            try:
+                content = decode_display(payload)
+            except SyncProtocolError as exc:
+                self.bad_persisted += 1
+                log.warning("persisted display content dropped: %s", exc)
+                return
             if self._is_newer(content):
                 log.info("replaying display content version %d", content.version)
                 self._apply(content)

@@ -1,10 +1,14 @@
 """Split an event batch into decodable events and rejected ones, reusing the contract's decoder.
 
-Rule: the whole batch is decoded with ``sync.decode_batch``. If that fails, the envelope alone is
-checked (the same decoder, with the events left out); a bad envelope rejects the whole payload
-(there is nothing to ack). Otherwise every event is decoded on its own, as a one-event batch, so
-one bad event is quarantined without losing the others. A rejected event whose ``id`` is a
-canonical UUIDv7 can still be acked once it is durably quarantined.
+Rule: the whole batch is decoded with ``sync.decode_batch``. If that fails, the payload is parsed
+leniently (plain ``json``: NaN, huge numbers and lone surrogates pass) and the envelope alone is
+checked (the same decoder, with the events left out); a bad envelope, or a payload past the
+contract's size, rejects the whole payload (there is nothing to ack, and a 10 MB payload is not
+worth parsing). Otherwise every event is decoded on its own with ``sync.decode_event``, which is
+exactly as strict as the batch decoder, so one bad event is quarantined without losing the others.
+A rejected event whose ``id`` is a canonical UUIDv7 can still be acked once it is durably
+quarantined. Rejected events are re-encoded as ASCII JSON, which can carry any value parsed
+leniently (a lone surrogate becomes its escape), so keeping a reject can never fail.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from firmware_protocols import sync
+
+_LONGEST_INT_LITERAL: Final = 40
+_OUT_OF_RANGE: Final = 1 << 64
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -42,9 +49,11 @@ def split_batch(payload: bytes) -> SplitBatch:
 
 
 def _envelope(payload: bytes, whole: sync.SyncProtocolError) -> tuple[dict[str, Any], list[Any]]:
+    if len(payload) > sync.MAX_PAYLOAD_BYTES:
+        raise whole
     try:
-        obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        obj = json.loads(payload.decode("utf-8"), parse_int=_lenient_int)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise whole from None
     if not isinstance(obj, dict) or not isinstance(obj.get("events"), list):
         raise whole
@@ -61,10 +70,9 @@ def _split_events(envelope: dict[str, Any], raw_events: list[Any]) -> SplitBatch
     rejected: list[RejectedEvent] = []
     for index, raw in enumerate(raw_events):
         try:
-            events.extend(sync.decode_batch(_dump({**envelope, "events": [raw]})).events)
+            events.append(sync.decode_event(raw, f"batch.events[{index}]"))
         except sync.SyncProtocolError as exc:
-            error = str(exc).replace("batch.events[0]", f"batch.events[{index}]")
-            rejected.append(RejectedEvent(event_id=_event_id(raw), raw=_dump(raw), error=error))
+            rejected.append(RejectedEvent(event_id=_event_id(raw), raw=_dump(raw), error=str(exc)))
     return SplitBatch(batch_id=str(envelope["batch_id"]), events=tuple(events), rejected=tuple(rejected))
 
 
@@ -79,5 +87,17 @@ def _event_id(raw: object) -> str | None:
     return candidate if parsed.version == 7 and str(parsed) == candidate else None
 
 
+def _lenient_int(text: str) -> int:
+    """An integer literal; one too long for any column stands as 2^64, which ``decode_event`` refuses.
+
+    (Plain ``int`` would raise past 4,300 digits and lose the whole batch to one event.)
+    """
+    return int(text) if len(text) <= _LONGEST_INT_LITERAL else _OUT_OF_RANGE
+
+
 def _dump(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """ASCII JSON of a leniently parsed value: total (NaN stays NaN, a lone surrogate its escape)."""
+    try:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+    except (RecursionError, ValueError):
+        return b'"(not re-encodable)"'  # the whole payload is beyond nesting limits; keep the error

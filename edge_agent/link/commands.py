@@ -11,6 +11,7 @@ knows the configured drivers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,7 @@ from firmware_protocols.sync import Command, CommandResult, EventKind, decode_co
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Command], Awaitable[CommandResult]]
+MAX_DETAIL_CHARS: Final = 2000  # CommandResult.from_data's bound: a longer result would be quarantined
 
 
 async def _ping(command: Command) -> CommandResult:
@@ -68,10 +70,16 @@ class CommandRunner:
                 cmd_id=command.cmd_id, ok=False, detail=f"unknown command type {command.type!r}"
             )
         try:
-            return await handler(command)
+            result = await handler(command)
         except Exception as exc:
             log.exception("command %s (%s) failed", command.cmd_id, command.type)
-            return CommandResult(cmd_id=command.cmd_id, ok=False, detail=f"{exc.__class__.__name__}: {exc}")
+            result = CommandResult(cmd_id=command.cmd_id, ok=False, detail=f"{exc.__class__.__name__}: {exc}")
+        return dataclasses.replace(result, detail=_storable(result.detail))
+
+
+def _storable(detail: str) -> str:
+    """``detail`` as the cloud's decoder takes it: at most ``MAX_DETAIL_CHARS``, UTF-8 encodable."""
+    return detail.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_DETAIL_CHARS]
 
 
 def _result_record(result: CommandResult, now: dt.datetime) -> DeviceRecord:

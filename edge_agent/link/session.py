@@ -3,7 +3,12 @@
 A session subscribes to ``down/ack``, ``down/display`` and ``down/cmd`` (QoS 1), publishes the
 retained online status, then runs the batch sender and the receive loop side by side. Any MQTT
 error or ``LinkHung`` ends the session; the loop waits a jittered, growing delay and reconnects.
-A payload that breaks the contract is logged and counted; it never ends the session.
+Downlink rule: a message is handled to the end or dropped; nothing it holds ends the session or the
+agent. A payload that breaks the contract (``SyncProtocolError``: bad JSON, an unrepresentable value,
+a retained display the decoder refuses) is logged and counted in ``bad_payloads``; a handler that
+fails on a valid payload (say, the outbox refusing a write) is logged with its traceback and counted
+in ``failed_messages``. Both counters are exported on ``/metrics``. The next message is handled as
+usual, so good content after a bad retained one still applies.
 On a clean shutdown the session publishes the retained offline status itself (a clean DISCONNECT
 does not fire the last will).
 """
@@ -61,6 +66,7 @@ class Link:
         self._client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
         self.bad_payloads = 0
+        self.failed_messages = 0
         self.sessions = 0
 
     async def run(self) -> None:
@@ -112,6 +118,9 @@ class Link:
                 await handler(bytes(payload))
             except SyncProtocolError as exc:
                 self._count_bad(message.topic.value, str(exc))
+            except Exception:
+                self.failed_messages += 1
+                log.exception("handling a message on %s failed; dropped", message.topic.value)
 
     async def _on_ack(self, payload: bytes) -> None:
         await self.sender.on_ack(read_ack(payload))

@@ -33,6 +33,7 @@ LINK_COUNTERS: Mapping[str, tuple[str, str]] = {
     "batches_acked": ("sender", "batches_acked"),
     "batches_resent": ("sender", "ack_timeouts"),  # a batch not acked in time is sent again
     "bad_payloads": ("link", "bad_payloads"),
+    "failed_messages": ("link", "failed_messages"),
     "sessions": ("link", "sessions"),
 }
 

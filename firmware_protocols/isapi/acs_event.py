@@ -60,7 +60,10 @@ def parse_time(raw: str) -> dt.datetime:
         raise IsapiProtocolError(f"time {raw!r} is not ISO-8601") from None
     if value.tzinfo is None:
         raise IsapiProtocolError(f"time {raw!r} has no UTC offset")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59-14:00 has no UTC time
+        raise IsapiProtocolError(f"time {raw!r} is out of range in UTC") from None
 
 
 def decode_record(item: object, where: str = "InfoList[]") -> AcsEventRecord:

@@ -14,6 +14,7 @@ from firmware_protocols.sync.event_data import (
 from firmware_protocols.sync.messages import (
     DEFAULT_SIGN,
     MAX_BATCH_EVENTS,
+    MAX_PAYLOAD_BYTES,
     VERSION,
     Ack,
     AgentStatus,
@@ -28,6 +29,7 @@ from firmware_protocols.sync.messages import (
     decode_batch,
     decode_command,
     decode_display,
+    decode_event,
     decode_status,
     encode,
 )
@@ -36,6 +38,7 @@ from firmware_protocols.sync.topics import Channel, parse_topic, subscription, t
 __all__ = [
     "DEFAULT_SIGN",
     "MAX_BATCH_EVENTS",
+    "MAX_PAYLOAD_BYTES",
     "VERSION",
     "ZK_PUNCH_STATES",
     "ZK_VERIFY_MODES",
@@ -60,6 +63,7 @@ __all__ = [
     "decode_batch",
     "decode_command",
     "decode_display",
+    "decode_event",
     "decode_status",
     "encode",
     "parse_topic",

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from firmware_protocols.sync.errors import SyncProtocolError
 
 JsonObject = Mapping[str, Any]
+
+# Every integer of the contract reaches a signed 64-bit column (BigInteger) or a smaller register.
+INT64_MIN: Final = -(1 << 63)
+INT64_MAX: Final = (1 << 63) - 1
+# A UTC time is accepted only a day clear of the calendar's ends, so converting it to any local
+# zone (offsets stay under 24 h) can never overflow, on this side or the receiver's.
+EARLIEST: Final = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST: Final = dt.datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=dt.UTC)
 
 
 def require_object(value: object, where: str) -> JsonObject:
@@ -43,18 +52,26 @@ def optional_string(obj: JsonObject, name: str, where: str, *, max_len: int = 25
     return string(obj, name, where, max_len=max_len)
 
 
-def integer(obj: JsonObject, name: str, where: str, *, minimum: int = 0) -> int:
+def integer(obj: JsonObject, name: str, where: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """An integer in ``[minimum, maximum]``; the default range is what a BigInteger column holds."""
     value = field(obj, name, where)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SyncProtocolError(f"{where}.{name}: expected an integer ≥ {minimum}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise SyncProtocolError(f"{where}.{name}: expected an integer in [{minimum}, {maximum}]")
     return value
 
 
 def number(obj: JsonObject, name: str, where: str) -> float:
+    """A finite number (integers are converted; NaN, infinities and overflowing ints are errors)."""
     value = field(obj, name, where)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SyncProtocolError(f"{where}.{name}: expected a number")
-    return float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result):
+        raise SyncProtocolError(f"{where}.{name}: expected a finite number")
+    return result
 
 
 def optional_number(obj: JsonObject, name: str, where: str) -> float | None:
@@ -69,7 +86,7 @@ def array(obj: JsonObject, name: str, where: str, *, max_len: int = 10_000) -> l
 
 
 def timestamp(obj: JsonObject, name: str, where: str) -> dt.datetime:
-    """An ISO-8601 timestamp with an offset, returned in UTC."""
+    """An ISO-8601 timestamp with an offset, returned in UTC, within ``[EARLIEST, LATEST]``."""
     text = string(obj, name, where, max_len=40)
     try:
         parsed = dt.datetime.fromisoformat(text)
@@ -77,7 +94,13 @@ def timestamp(obj: JsonObject, name: str, where: str) -> dt.datetime:
         raise SyncProtocolError(f"{where}.{name}: {text!r} is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
         raise SyncProtocolError(f"{where}.{name}: {text!r} has no UTC offset")
-    return parsed.astimezone(dt.UTC)
+    try:
+        utc = parsed.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        utc = None  # 9999-12-31T23:59-14:00 and 0001-01-01T00:00+14:00 have no UTC time
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise SyncProtocolError(f"{where}.{name}: {text!r} is out of the representable range in UTC")
+    return utc
 
 
 def format_timestamp(value: dt.datetime) -> str:

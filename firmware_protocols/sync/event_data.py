@@ -153,6 +153,8 @@ class LossReport:
         obj = f.require_object(dict(data), where)
         f.reject_unknown(obj, frozenset({"dropped_total", "dropped_by_kind"}), where)
         by_kind = f.require_object(f.field(obj, "dropped_by_kind", where), f"{where}.dropped_by_kind")
+        if len(by_kind) > 64 or any(len(kind) > 32 for kind in by_kind):
+            raise SyncProtocolError(f"{where}.dropped_by_kind: at most 64 kinds of ≤ 32 chars")
         return cls(
             dropped_total=f.integer(obj, "dropped_total", where),
             dropped_by_kind={k: f.integer(by_kind, k, f"{where}.dropped_by_kind") for k in by_kind},

@@ -3,7 +3,10 @@
 Every message is JSON (UTF-8) on the wire. ``encode(message)`` gives the bytes; each ``decode_*``
 function is total: it returns the message or raises ``SyncProtocolError`` naming the field at fault.
 Decoders are strict: unknown fields, naive timestamps and a foreign version number are errors, so a
-malformed message is quarantined instead of half-applied.
+malformed message is quarantined instead of half-applied. Totality covers values, not only shape: a
+value that parses but cannot be represented downstream (a time that overflows in UTC, an integer past
+64 bits, NaN or Infinity, a lone surrogate in any string, a string past its bound) is an error too,
+so nothing that decodes can later fail in a database column, an encoder or a sign.
 
 Privacy (shared/PRIVACY.md ENC-4, DISP-1): events carry device PINs, times and codes only; display
 content carries only rank, display name, department and points.
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from firmware_protocols.sync import _fields as f
+from firmware_protocols.sync import _json
 from firmware_protocols.sync.errors import SyncProtocolError
 
 VERSION: Final = 1
@@ -25,6 +29,7 @@ MAX_BATCH_EVENTS: Final = 1000
 MAX_PAYLOAD_BYTES: Final = 4 * 1024 * 1024
 MAX_SIGN_LINES: Final = 20  # free text lines of one sign (announcement, clock, latest events)
 MAX_LINE_CHARS: Final = 64
+MAX_STATUS_DEVICES: Final = 256
 RANKING: Final = "ranking"  # the default sign kind: rows only, encoded without kind/lines
 # Content for this sign name is shown on every sign of the agent that the same message does not
 # address by name: the cloud sends it to an agent with no display configured, so a new site's signs
@@ -237,10 +242,10 @@ def _load(payload: bytes, where: str, allowed: frozenset[str]) -> f.JsonObject:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise SyncProtocolError(f"{where}: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
-        value = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise SyncProtocolError(f"{where}: not UTF-8 JSON ({exc.__class__.__name__})") from None
-    obj = f.require_object(value, where)
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SyncProtocolError(f"{where}: not UTF-8") from None
+    obj = f.require_object(_json.loads(text, where), where)
     f.version(obj, where, VERSION)
     f.reject_unknown(obj, allowed | {"v"}, where)
     return obj
@@ -251,6 +256,16 @@ def decode_batch(payload: bytes) -> EventBatch:
     raw_events = f.array(obj, "events", "batch", max_len=MAX_BATCH_EVENTS)
     events = tuple(Event.from_json(e, f"batch.events[{i}]") for i, e in enumerate(raw_events))
     return EventBatch(batch_id=f.string(obj, "batch_id", "batch", max_len=64), events=events)
+
+
+def decode_event(value: object, where: str = "event") -> Event:
+    """One event from an already-parsed JSON value (say, one item of a batch parsed leniently).
+
+    The value is walked for what strict parsing would have refused (NaN, lone surrogates, integers
+    past 64 bits), so this is exactly as strict as ``decode_batch``.
+    """
+    _json.check_value(value, where)
+    return Event.from_json(value, where)
 
 
 def decode_ack(payload: bytes) -> Ack:
@@ -300,13 +315,10 @@ def _lines_from_json(obj: f.JsonObject, where: str) -> tuple[str, ...]:
 def _row_from_json(value: object, where: str) -> RankRow:
     obj = f.require_object(value, where)
     f.reject_unknown(obj, frozenset({"rank", "name", "points", "department"}), where)
-    points = f.field(obj, "points", where)
-    if isinstance(points, bool) or not isinstance(points, int):
-        raise SyncProtocolError(f"{where}.points: expected an integer")
     return RankRow(
         rank=f.integer(obj, "rank", where, minimum=1),
         name=f.string(obj, "name", where, max_len=64),
-        points=points,
+        points=f.integer(obj, "points", where, minimum=f.INT64_MIN),
         department=f.optional_string(obj, "department", where, max_len=64),
     )
 
@@ -344,6 +356,8 @@ def decode_status(payload: bytes) -> AgentStatus:
     if state != "online":
         raise SyncProtocolError("status.state: expected 'online' or 'offline'")
     devices = f.require_object(f.field(obj, "devices", "status"), "status.devices")
+    if len(devices) > MAX_STATUS_DEVICES or any(len(name) > 64 for name in devices):
+        raise SyncProtocolError(f"status.devices: at most {MAX_STATUS_DEVICES} names of ≤ 64 chars")
     outbox_full = obj.get("outbox_full", False)
     if not isinstance(outbox_full, bool):
         raise SyncProtocolError("status.outbox_full: expected a boolean")

@@ -6,12 +6,13 @@ import contextlib
 import datetime as dt
 import json
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cloud.ingest.splitting import split_batch
 from firmware_protocols import sync
 from tests.cloud import events
+from tests.firmware_protocols.sync import bad_values, strategies
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
@@ -66,3 +67,27 @@ def test_a_bad_envelope_rejects_the_whole_payload() -> None:
         except sync.SyncProtocolError:
             continue
         raise AssertionError(f"accepted {body}")
+
+
+@given(
+    neighbours=st.lists(strategies.events, min_size=1, max_size=4, unique_by=lambda e: e.id),
+    victim=strategies.events,
+    slot=st.sampled_from(bad_values.EVENT),
+    data=st.data(),
+)
+def test_one_generated_unrepresentable_value_rejects_its_event_alone(
+    neighbours: list[sync.Event], victim: sync.Event, slot: bad_values.Slot, data: st.DataObject
+) -> None:
+    """Whatever the bad value and field, the other events come out decoded and the victim alone rejected."""
+    assume(victim.id not in {e.id for e in neighbours})
+    bad = data.draw(bad_values.bad_values(slot), label="bad value")
+    position = data.draw(st.integers(0, len(neighbours)), label="position")
+    body = json.loads(sync.encode(sync.EventBatch(batch_id="b", events=tuple(neighbours))))
+    victim_json = bad_values.placed(json.loads(json.dumps(victim.to_json())), slot, bad, nest=1)
+    body["events"].insert(position, victim_json)
+    result = split_batch(bad_values.serialised(body, bad, raw_utf8=False))
+    assert result.events == tuple(neighbours)
+    [reject] = result.rejected
+    assert reject.event_id == (victim.id if slot.path != ("id",) else None)
+    assert reject.error.startswith(f"batch.events[{position}]")
+    json.loads(reject.raw)  # kept as JSON text whatever the value (NaN, a lone surrogate's escape)

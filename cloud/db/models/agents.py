@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -61,7 +61,7 @@ class AgentEvent(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"))
     event_id: Mapped[str] = mapped_column(String(36))
-    seq: Mapped[int]
+    seq: Mapped[int] = mapped_column(BigInteger)  # the contract's range (firmware_protocols.sync)
     kind: Mapped[str] = mapped_column(String(32))
     device: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[dt.datetime]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -23,7 +23,7 @@ class AttendancePunch(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"))
     event_id: Mapped[str] = mapped_column(String(36))
-    seq: Mapped[int]
+    seq: Mapped[int] = mapped_column(BigInteger)  # the contract's range (firmware_protocols.sync)
     device: Mapped[str] = mapped_column(String(64))
     pin: Mapped[str] = mapped_column(String(32))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))

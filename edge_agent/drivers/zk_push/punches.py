@@ -73,7 +73,10 @@ def local_to_utc(text: str, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
         local = dt.datetime.strptime(text, DEVICE_TIME_FORMAT)  # noqa: DTZ007 - the zone is attached next
     except ValueError:
         return None
-    return local.replace(tzinfo=zone).astimezone(dt.UTC)
+    try:
+        return local.replace(tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01 00:00:00 east of UTC has no UTC time
+        return None
 
 
 def _code(text: str) -> int:

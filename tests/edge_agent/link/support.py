@@ -122,11 +122,14 @@ class LinkStack:
 
 @contextlib.asynccontextmanager
 async def running_link(
-    config: AgentConfig, signs: Mapping[str, Sign] | None = None
+    config: AgentConfig,
+    signs: Mapping[str, Sign] | None = None,
+    *,
+    router: type[DisplayRouter] = DisplayRouter,
 ) -> AsyncIterator[LinkStack]:
-    """Outbox writer, link, display router and status publisher running against ``config``."""
+    """Outbox writer, link, display router (of class ``router``) and status publisher against ``config``."""
     async with running_outbox(config.outbox.path, lease_s=config.mqtt.ack_timeout_s) as outbox:
-        display = DisplayRouter(outbox, signs or {})
+        display = router(outbox, signs or {})
         commands = CommandRunner(outbox)
         status = StatusReporter(outbox, DeviceHealth(), interval_s=config.status_interval_s)
         link = Link(config, outbox, display=display, commands=commands, status=status)

@@ -22,8 +22,6 @@ from tests.edge_agent.link.support import RecordingSign, agent_config, fake_clou
 from tests.support.broker import Broker
 from tests.support.polling import async_wait_for
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 def display(version: int, title: str) -> DisplayContent:
     rows = (RankRow(rank=1, name="张*三", points=120, department="一车间"),)
@@ -31,11 +29,12 @@ def display(version: int, title: str) -> DisplayContent:
         SignContent(sign="lobby", title=title, period="2026-03", rows=rows),
         SignContent(sign="not-here", title=title, period="2026-03", rows=()),
     )
-    return DisplayContent(version=version, generated_at=NOW, signs=signs)
+    return DisplayContent(version=version, generated_at=dt.datetime.now(dt.UTC), signs=signs)
 
 
 def command(cmd_id: str, kind: str = "ping", *, expires_in_s: float = 600) -> bytes:
-    expires = NOW + dt.timedelta(seconds=expires_in_s)
+    # Expiry from the moment of the call: the suite may reach this test long after import.
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expires_in_s)
     return encode(Command(cmd_id=cmd_id, expires_at=expires, type=kind, args={}))
 
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firmware_protocols import sync
+from tests.firmware_protocols.sync.strategies import aware_times, contract_ints, events, names, rows, uuid7s
 
 UTC = dt.UTC
 EVENT_ID = "01930b4e-6f00-7000-8000-000000000001"
@@ -199,33 +200,6 @@ def test_decoders_are_total_on_random_json_shapes(decode: object, value: dict[st
         decode(json.dumps({"v": 1, **value}).encode())  # type: ignore[operator]
 
 
-aware_times = st.datetimes(
-    # hypothesis takes naive bounds and attaches the zone itself
-    min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001
-    max_value=dt.datetime(2100, 1, 1),  # noqa: DTZ001
-    timezones=st.just(dt.UTC),
-)
-names = st.text(min_size=1, max_size=10)
-uuid7s = st.builds(
-    lambda ms, rand: str(
-        uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rand & ((1 << 76) - 1)) & ~(0xC << 60) | (0x8 << 60))
-    ),
-    st.integers(min_value=0, max_value=2**48 - 1),
-    st.integers(min_value=0, max_value=2**76 - 1),
-)
-events = st.builds(
-    sync.Event,
-    id=uuid7s,
-    seq=st.integers(min_value=1, max_value=2**53),
-    kind=st.sampled_from(["punch", "cmd_result"]),
-    device=names,
-    occurred_at=aware_times,
-    device_time=names,
-    received_at=aware_times,
-    data=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
-)
-
-
 @given(batch=st.builds(sync.EventBatch, batch_id=names, events=st.lists(events, max_size=5).map(tuple)))
 def test_batches_round_trip(batch: sync.EventBatch) -> None:
     assert sync.decode_batch(sync.encode(batch)) == batch
@@ -234,15 +208,6 @@ def test_batches_round_trip(batch: sync.EventBatch) -> None:
 @given(ack=st.builds(sync.Ack, batch_id=names, event_ids=st.lists(uuid7s, max_size=5).map(tuple)))
 def test_acks_round_trip(ack: sync.Ack) -> None:
     assert sync.decode_ack(sync.encode(ack)) == ack
-
-
-rows = st.builds(
-    sync.RankRow,
-    rank=st.integers(1, 500),
-    name=names,
-    points=st.integers(-(10**6), 10**6),
-    department=st.none() | names,
-)
 
 
 @given(
@@ -274,7 +239,7 @@ def test_display_content_round_trips(content: sync.DisplayContent) -> None:
         cmd_id=names,
         expires_at=aware_times,
         type=names,
-        args=st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+        args=st.dictionaries(st.text(max_size=5), contract_ints, max_size=3),
     )
 )
 def test_commands_round_trip(command: sync.Command) -> None:
