@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,22 +84,26 @@ async def _day_decision(
     session: AsyncSession, org_id: int, day_key: str
 ) -> tuple[LedgerEntry, AttendancePunch | None] | None:
     """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
+    query = standing_entries_query(org_id, [day_key]).order_by(LedgerEntry.id.desc()).limit(1)
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def standing_entries_query(org_id: int, day_keys: list[str]) -> Select[LedgerEntry, AttendancePunch]:
+    """The days' attendance entries that are not revoked, each with the punch that earned it (or None).
+
+    Every probe is an index seek: ``(org_id, attendance_day)``, ``revokes_id``, ``ledger_entry_id``.
+    """
     revoked = aliased(LedgerEntry)
-    query = (
+    return (
         select(LedgerEntry, AttendancePunch)
         .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
         .where(
             LedgerEntry.org_id == org_id,
-            or_(
-                LedgerEntry.idempotency_key == day_key, LedgerEntry.idempotency_key.startswith(f"{day_key}:")
-            ),
+            LedgerEntry.attendance_day.in_(day_keys),
             ~exists().where(revoked.revokes_id == LedgerEntry.id),
         )
-        .order_by(LedgerEntry.id.desc())
-        .limit(1)
     )
-    row = (await session.execute(query)).first()
-    return None if row is None else (row[0], row[1])
 
 
 async def _record(

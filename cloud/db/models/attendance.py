@@ -34,7 +34,7 @@ class AttendancePunch(Base):
     verify_mode: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     dedup_key: Mapped[str] = mapped_column(String(200), index=True)
-    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
 
 
 class AttendanceRule(Base):
