@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +19,8 @@ from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
 from cloud.ingest.quarantine import quarantine
-from cloud.ingest.splitting import split_batch
-from cloud.ingest.store import store_batch
+from cloud.ingest.splitting import SplitBatch, split_batch
+from cloud.ingest.store import StoreResult, store_batch
 from firmware_protocols import sync
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 # Two workers may race on the same redelivered batch: the loser's commit fails on the UNIQUE
 # constraint and a retry then finds the events stored.
 MAX_ATTEMPTS = 3
+
+# How a batch is stored: the set-based ``store_batch``, or the per-punch reference in tests.
+BatchStore = Callable[[AsyncSession, Agent, str, SplitBatch], Awaitable[StoreResult]]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,7 +41,9 @@ class Outcome:
     changed_org: int | None = None
 
 
-async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -> Outcome:
+async def handle_message(
+    sessions: SessionFactory, topic: str, payload: bytes, *, store: BatchStore = store_batch
+) -> Outcome:
     """Apply one message durably and say what to publish afterwards."""
     try:
         agent_id, channel = sync.parse_topic(topic)
@@ -49,7 +55,7 @@ async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -
         return Outcome()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return await _events(sessions, agent_id, topic, payload)
+            return await _events(sessions, agent_id, topic, payload, store)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS:
                 raise
@@ -57,7 +63,9 @@ async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -
     raise AssertionError("unreachable")
 
 
-async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: bytes) -> Outcome:
+async def _events(
+    sessions: SessionFactory, agent_id: str, topic: str, payload: bytes, store: BatchStore
+) -> Outcome:
     async with sessions() as session:
         agent = await _agent(session, agent_id)
         if agent is None:
@@ -70,7 +78,7 @@ async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: 
             quarantine(session, topic, payload, str(exc))
             await session.commit()
             return Outcome()
-        result = await store_batch(session, agent, topic, batch)
+        result = await store(session, agent, topic, batch)
         org_id = agent.org_id
         await session.commit()
     ack = sync.Ack(batch_id=batch.batch_id, event_ids=result.acked_ids) if result.acked_ids else None

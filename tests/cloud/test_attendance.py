@@ -9,7 +9,7 @@ import json
 
 from sqlalchemy import func, select
 
-from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, Quarantine
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, MemberStatus, Quarantine
 from cloud.db.session import SessionFactory
 from cloud.domain import ranking
 from cloud.ingest import handling
@@ -92,15 +92,34 @@ async def test_local_day_is_the_organisations_not_utc(sessions: SessionFactory) 
     assert [d for _, _, d in await entries(sessions)] == [DAY + dt.timedelta(days=1)]
 
 
-async def test_unknown_pin_is_stored_without_entry(sessions: SessionFactory) -> None:
+async def test_unknown_pin_is_refused_alone_and_counted(sessions: SessionFactory) -> None:
     await setup(sessions)
-    outcome = await handle_message(sessions, TOPIC, events.batch(events.punch("99", events.local(DAY, 8, 0))))
+    stranger, alice = events.punch("99", events.local(DAY, 8, 0)), events.punch("1", events.local(DAY, 8, 1))
+    outcome = await handle_message(sessions, TOPIC, events.batch(stranger, alice))
     assert outcome.ack is not None
-    assert len(outcome.ack.event_ids) == 1
+    assert set(outcome.ack.event_ids) == {stranger.id, alice.id}
+    assert [p for _, p, _ in await entries(sessions)] == [2]  # the neighbour is stored and scored
+    async with sessions() as session:
+        stored = (await session.execute(select(AttendancePunch.pin))).scalars().all()
+        kept = (await session.execute(select(Quarantine))).scalar_one()
+        agent = (await session.execute(select(Agent))).scalar_one()
+    assert stored == ["1"]
+    assert (kept.event_id, kept.error.split(":")[0]) == (stranger.id, "identity.unknown_pin")
+    assert agent.refused_events == 1
+
+
+async def test_pin_of_a_member_who_left_is_stored_without_entry(sessions: SessionFactory) -> None:
+    t = await setup(sessions)
+    async with sessions() as session:
+        gone = await factories.member(session, t.org_id, "Carol", pin="3")
+        gone.status = MemberStatus.LEFT
+        await session.commit()
+    outcome = await handle_message(sessions, TOPIC, events.batch(events.punch("3", events.local(DAY, 8, 0))))
+    assert outcome.ack is not None
     assert await entries(sessions) == []
     async with sessions() as session:
         stored = (await session.execute(select(AttendancePunch))).scalar_one()
-    assert (stored.pin, stored.member_id, stored.ledger_entry_id) == ("99", None, None)
+    assert (stored.pin, stored.member_id, stored.ledger_entry_id) == ("3", None, None)
 
 
 async def test_check_out_earns_nothing(sessions: SessionFactory) -> None:
