@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Final
 
-from sqlalchemy import select, union_all, update
+from sqlalchemy import CompoundSelect, Select, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
@@ -133,32 +133,46 @@ async def _count_refusals(session: AsyncSession, agent: Agent, refused: Counter[
 async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    punches = select(AttendancePunch.event_id).where(
-        AttendancePunch.agent_pk == agent_pk, AttendancePunch.event_id.in_(ids)
-    )
-    others = select(AgentEvent.event_id).where(AgentEvent.agent_pk == agent_pk, AgentEvent.event_id.in_(ids))
-    return set((await session.execute(union_all(punches, others))).scalars())
+    return set((await session.execute(known_event_ids_query(agent_pk, ids))).scalars())
 
 
 async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
     if not keys:
         return set()
-    query = select(AttendancePunch.dedup_key).where(
-        AttendancePunch.agent_pk == agent_pk, AttendancePunch.dedup_key.in_(keys)
-    )
-    return set((await session.execute(query)).scalars())
+    return set((await session.execute(known_dedup_keys_query(agent_pk, sorted(keys)))).scalars())
 
 
 async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str, int | None]:
-    """Every PIN of a member of the organisation: the member's id when active, else None."""
+    """Every PIN of a member of the organisation (unique): the member's id when active, else None."""
     if not pins:
         return {}
-    query = select(Member.pin, Member.id, Member.status).where(Member.org_id == org_id, Member.pin.in_(pins))
-    found: dict[str, int | None] = {}
-    for pin, member_id, status in (await session.execute(query)).all():
-        if pin is not None and found.get(pin) is None:
-            found[pin] = member_id if status == MemberStatus.ACTIVE else None
-    return found
+    rows = (await session.execute(members_by_pin_query(org_id, sorted(pins)))).all()
+    return {
+        pin: member_id if status == MemberStatus.ACTIVE else None
+        for pin, member_id, status in rows
+        if pin is not None
+    }
+
+
+def known_event_ids_query(agent_pk: int, ids: list[str]) -> CompoundSelect[str]:
+    """Which of ``ids`` the agent already stored, punch or other (probes of the two UNIQUE indexes)."""
+    punches = select(AttendancePunch.event_id).where(
+        AttendancePunch.agent_pk == agent_pk, AttendancePunch.event_id.in_(ids)
+    )
+    others = select(AgentEvent.event_id).where(AgentEvent.agent_pk == agent_pk, AgentEvent.event_id.in_(ids))
+    return union_all(punches, others)
+
+
+def known_dedup_keys_query(agent_pk: int, keys: list[str]) -> Select[str]:
+    """Which device record identities the agent already stored (probes of the dedup_key index)."""
+    return select(AttendancePunch.dedup_key).where(
+        AttendancePunch.agent_pk == agent_pk, AttendancePunch.dedup_key.in_(keys)
+    )
+
+
+def members_by_pin_query(org_id: int, pins: list[str]) -> Select[str | None, int, str]:
+    """The organisation's members holding ``pins`` (probes of ``UNIQUE(org_id, pin)``)."""
+    return select(Member.pin, Member.id, Member.status).where(Member.org_id == org_id, Member.pin.in_(pins))
 
 
 def _first_of_each_id(events: Iterable[sync.Event]) -> list[sync.Event]:

@@ -2,9 +2,10 @@
 
 ``ledger_entry.attendance_day`` replaces the ``key = k OR key LIKE k || ':%'`` day lookup (no index
 could serve it) with an equality on ``(org_id, attendance_day)``; existing rows are backfilled from
-their keys with the same rule as the model. ``revokes_id`` and ``attendance_punch.ledger_entry_id``
-get indexes so "not revoked" and "the punch that earned it" are index probes. ``agent.refused_events``
-counts events refused by the ingest identity checks.
+their keys with the same rule as the model. ``revokes_id`` (partial: revocations only) and
+``attendance_punch.ledger_entry_id`` get indexes so "not revoked" and "the punch that earned it"
+are index probes; the dedup-key index becomes ``(agent_pk, dedup_key)``, the re-read check's shape.
+``agent.refused_events`` counts events refused by the ingest identity checks.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,11 +31,19 @@ def upgrade() -> None:
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attendance_day", sa.String(length=200), nullable=True))
         batch_op.create_index("ix_ledger_entry_attendance_day", ["org_id", "attendance_day"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ledger_entry_revokes_id"), ["revokes_id"], unique=False)
+        batch_op.create_index(
+            "ix_ledger_entry_revokes_id",
+            ["revokes_id"],
+            unique=False,
+            sqlite_where=sa.text("revokes_id IS NOT NULL"),
+            postgresql_where=sa.text("revokes_id IS NOT NULL"),
+        )
     with op.batch_alter_table("attendance_punch", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_attendance_punch_ledger_entry_id"), ["ledger_entry_id"], unique=False
         )
+        batch_op.create_index("ix_attendance_punch_agent_dedup", ["agent_pk", "dedup_key"], unique=False)
+        batch_op.drop_index(batch_op.f("ix_attendance_punch_dedup_key"))
     with op.batch_alter_table("agent", schema=None) as batch_op:
         batch_op.add_column(sa.Column("refused_events", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("agent", schema=None) as batch_op:
@@ -60,8 +69,10 @@ def downgrade() -> None:
     with op.batch_alter_table("agent", schema=None) as batch_op:
         batch_op.drop_column("refused_events")
     with op.batch_alter_table("attendance_punch", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attendance_punch_dedup_key"), ["dedup_key"], unique=False)
+        batch_op.drop_index("ix_attendance_punch_agent_dedup")
         batch_op.drop_index(batch_op.f("ix_attendance_punch_ledger_entry_id"))
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ledger_entry_revokes_id"))
+        batch_op.drop_index("ix_ledger_entry_revokes_id")
         batch_op.drop_index("ix_ledger_entry_attendance_day")
         batch_op.drop_column("attendance_day")
