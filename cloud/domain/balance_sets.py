@@ -1,4 +1,4 @@
-"""Balances for many ledger entries at once: one aggregated upsert per chunk of period rows.
+"""Balances for many ledger entries at once: one aggregated upsert, executed for all period rows.
 
 Rule: the same rows and sums as adding each entry in turn (``ledger.record_entry``): every period
 an entry touches gets a row, even when the entries of a batch cancel out (a revocation and its
@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Balance
 from cloud.domain.periods import period_keys
 
-# Rows per statement: 6 parameters a row stays well under both engines' parameter limits (32,766).
-CHUNK_ROWS: Final = 2000
-
 BalanceKey = tuple[int, int, str, str]  # member, point type, period kind, period key
+
+_BALANCES = cast(Table, Balance.__table__)  # Core, not ORM: no per-row ORM work
 
 
 def period_deltas(entries: Iterable[Mapping[str, Any]]) -> Counter[BalanceKey]:
@@ -34,7 +34,7 @@ def period_deltas(entries: Iterable[Mapping[str, Any]]) -> Counter[BalanceKey]:
 
 
 async def add_to_balances(session: AsyncSession, org_id: int, deltas: Counter[BalanceKey]) -> None:
-    """Insert or add to every balance row in ``deltas``: one statement per ``CHUNK_ROWS`` rows."""
+    """Insert or add to every balance row in ``deltas``: one upsert statement, executed for many rows."""
     rows = [
         {
             "org_id": org_id,
@@ -46,11 +46,15 @@ async def add_to_balances(session: AsyncSession, org_id: int, deltas: Counter[Ba
         }
         for (member_id, point_type_id, kind, key), points in sorted(deltas.items())
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), CHUNK_ROWS):
-        statement = insert(Balance).values(rows[start : start + CHUNK_ROWS])
-        statement = statement.on_conflict_do_update(
-            index_elements=["org_id", "point_type_id", "period_kind", "period_key", "member_id"],
-            set_={"points": Balance.points + statement.excluded.points},
-        )
-        await session.execute(statement)
+    if rows:
+        await session.execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE points = points + excluded.points``, compiled once, cached."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_BALANCES)
+    return statement.on_conflict_do_update(
+        index_elements=["org_id", "point_type_id", "period_kind", "period_key", "member_id"],
+        set_={"points": _BALANCES.c.points + statement.excluded.points},
+    )

@@ -11,8 +11,9 @@ commits, then acks.
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Agent, AgentEvent, AttendancePunch
@@ -22,6 +23,9 @@ from cloud.ingest import rows
 from cloud.ingest.admission import NewPunch, admit
 from cloud.ingest.quarantine import quarantine
 from cloud.ingest.splitting import SplitBatch
+
+_AGENT_EVENTS = cast(Table, AgentEvent.__table__)  # Core, not ORM: no per-row ORM work
+_PUNCHES = cast(Table, AttendancePunch.__table__)  # Core, not ORM: no per-row ORM work
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,13 +39,13 @@ async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: Sp
     admitted = await admit(session, agent, batch)
     if admitted.others:
         others = [rows.other_event_row(agent, event) for event in admitted.others]
-        await session.execute(insert(AgentEvent), others)
+        await session.execute(insert(_AGENT_EVENTS), others)
     for reject in admitted.rejected:
         quarantine(session, topic, reject.raw, reject.error, reject.event_id)
     earned = await score_check_ins(session, agent.org_id, _check_ins(admitted.punches))
     if admitted.punches:
         punches = [rows.punch_row(agent, p, earned.get(p.event.id)) for p in admitted.punches]
-        await session.execute(insert(AttendancePunch), punches)
+        await session.execute(insert(_PUNCHES), punches)
     return StoreResult(acked_ids=admitted.acked_ids, balances_changed=bool(earned))
 
 
