@@ -1,5 +1,8 @@
 """Handle one MQTT message from an agent: events → store + commit → ack; status → last status.
 
+Two steps, so a worker can decode the next batch while one commits: ``prepare_message`` (topic and
+batch decoding, CPU only) and ``apply_message`` (one transaction); ``handle_message`` does both.
+
 Every failure of the input ends in quarantine or a log line, never in an exception out of here,
 except database trouble: then nothing is acked and the agent sends the batch again later.
 """
@@ -41,43 +44,73 @@ class Outcome:
     changed_org: int | None = None
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Prepared:
+    """A message decoded ahead of its transaction (pure CPU work, no database)."""
+
+    topic: str
+    payload: bytes
+    agent_id: str | None  # None: the topic is not ours
+    channel: sync.Channel | None
+    batch: SplitBatch | None = None  # events: the split batch, unless its envelope is bad
+    error: str | None = None  # why the topic or the envelope is refused
+
+
+def prepare_message(topic: str, payload: bytes) -> Prepared:
+    """Parse the topic and split an event batch; never raises on bad input."""
+    try:
+        agent_id, channel = sync.parse_topic(topic)
+    except sync.SyncProtocolError as exc:
+        return Prepared(topic=topic, payload=payload, agent_id=None, channel=None, error=str(exc))
+    if channel is not sync.Channel.EVENTS:
+        return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel)
+    try:
+        batch = split_batch(payload)
+    except sync.SyncProtocolError as exc:
+        return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel, error=str(exc))
+    return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel, batch=batch)
+
+
 async def handle_message(
     sessions: SessionFactory, topic: str, payload: bytes, *, store: BatchStore = store_batch
 ) -> Outcome:
     """Apply one message durably and say what to publish afterwards."""
-    try:
-        agent_id, channel = sync.parse_topic(topic)
-    except sync.SyncProtocolError as exc:
-        return await _quarantined(sessions, topic, payload, str(exc))
-    if channel is sync.Channel.STATUS:
-        return await _status(sessions, agent_id, payload)
-    if channel is not sync.Channel.EVENTS:
+    return await apply_message(sessions, prepare_message(topic, payload), store=store)
+
+
+async def apply_message(
+    sessions: SessionFactory, message: Prepared, *, store: BatchStore = store_batch
+) -> Outcome:
+    """Apply a prepared message durably (one transaction) and say what to publish afterwards."""
+    if message.agent_id is None:
+        return await _quarantined(sessions, message.topic, message.payload, message.error or "bad topic")
+    if message.channel is sync.Channel.STATUS:
+        return await _status(sessions, message.agent_id, message.payload)
+    if message.channel is not sync.Channel.EVENTS:
         return Outcome()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return await _events(sessions, agent_id, topic, payload, store)
+            return await _events(sessions, message.agent_id, message, store)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS:
                 raise
-            log.info("concurrent insert of a batch from %s, retrying", agent_id)
+            log.info("concurrent insert of a batch from %s, retrying", message.agent_id)
     raise AssertionError("unreachable")
 
 
-async def _events(
-    sessions: SessionFactory, agent_id: str, topic: str, payload: bytes, store: BatchStore
-) -> Outcome:
+async def _events(sessions: SessionFactory, agent_id: str, message: Prepared, store: BatchStore) -> Outcome:
+    topic, payload = message.topic, message.payload
     async with sessions() as session:
         agent = await _agent(session, agent_id)
         if agent is None:
             quarantine(session, topic, payload, f"unknown agent {agent_id!r}")
             await session.commit()
             return Outcome()
-        try:
-            batch = split_batch(payload)
-        except sync.SyncProtocolError as exc:
-            quarantine(session, topic, payload, str(exc))
+        if message.batch is None:
+            quarantine(session, topic, payload, message.error or "bad batch")
             await session.commit()
             return Outcome()
+        batch = message.batch
         result = await store(session, agent, topic, batch)
         org_id = agent.org_id
         await session.commit()
