@@ -69,6 +69,7 @@ class IngestWorker:
         self.subscribed = asyncio.Event()  # set while subscribed (tests and readiness wait on it)
         self._exit_after_commits = int(os.environ.get(FAULT_EXIT_AFTER_COMMIT_ENV) or 0)
         self._commits = 0
+        self.acked_batches = 0  # batches this worker committed and acked (tests, metrics)
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with jittered exponential backoff."""
@@ -112,6 +113,7 @@ class IngestWorker:
             ack_topic = sync.topic(prepared.agent_id, sync.Channel.ACK)
             try:
                 await client.publish(ack_topic, sync.encode(outcome.ack), qos=1)
+                self.acked_batches += 1
             except aiomqtt.MqttError as exc:
                 # Committed but not acked: the agent resends and the duplicate is acked then.
                 log.warning("ack to %s not sent (%s); the agent will resend", prepared.agent_id, exc)
