@@ -7,6 +7,8 @@ import dataclasses
 import datetime as dt
 import json
 
+import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, MemberStatus, Quarantine
@@ -212,3 +214,32 @@ async def test_an_earlier_check_in_arriving_late_corrects_the_day(sessions: Sess
     async with sessions() as session:
         ranked = await ranking.top(session, t.org_id, t.point_type_id, "month", "2026-11", 5)
     assert [(r.display_name, r.points) for r in ranked] == [("Alice", 2)]
+
+
+async def test_an_undeclared_device_is_refused_alone_and_the_count_is_on_the_agents_api(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    sessions: SessionFactory = app.state.sessions
+    t = await setup(sessions)
+    status = sync.AgentStatus(
+        state="online", agent_version="1", at=dt.datetime.now(dt.UTC), devices={"zk-1": "up"}
+    )
+    await handle_message(sessions, sync.topic("site-1", sync.Channel.STATUS), sync.encode(status))
+    rogue = dataclasses.replace(events.punch("1", events.local(DAY, 8, 0)), device="zk-9")
+    honest = events.punch("2", events.local(DAY, 8, 0))  # control: the declared device is accepted
+    own = dataclasses.replace(  # the agent's own events name "@agent", never declared as a device
+        events.punch("1", events.local(DAY, 8, 0)),
+        kind="cmd_result",
+        device="@agent",
+        data=sync.CommandResult(cmd_id="c1", ok=True, detail="").to_data(),
+    )
+    outcome = await handle_message(sessions, TOPIC, events.batch(rogue, honest, own))
+    assert outcome.ack is not None
+    assert set(outcome.ack.event_ids) == {rogue.id, honest.id, own.id}
+    async with sessions() as session:
+        devices = (await session.execute(select(AttendancePunch.device))).scalars().all()
+        kept = (await session.execute(select(Quarantine))).scalar_one()
+    assert devices == ["zk-1"]
+    assert (kept.event_id, kept.error.split(":")[0]) == (rogue.id, "identity.undeclared_device")
+    listed = await client.get("/api/v1/agents", headers={"Authorization": f"Bearer {t.token}"})
+    assert [(a["agent_id"], a["refused_events"]) for a in listed.json()] == [("site-1", 1)]
