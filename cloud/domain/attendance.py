@@ -1,7 +1,7 @@
 """Attendance → points: the first check-in of a member's local day decides on time or late.
 
-Rules (brief C): a punch finds its member by PIN in the agent's organisation; unknown PIN → the punch
-is stored with no entry. The day is the organisation's local calendar day. A punch counts as a
+Rules (brief C): a punch finds its member by PIN in the agent's organisation (ingest refuses a PIN
+of no member; a member who is not active earns nothing). The day is the organisation's local calendar day. A punch counts as a
 check-in when its state is ``check_in`` or ``undefined`` (devices without an in/out key report
 that). At or before the shift start → on-time rule, after → late rule → one ledger entry, source
 attendance, whose idempotency key ``attendance:{member}:{date}`` makes later punches that day
@@ -11,6 +11,10 @@ Arrival order is not event order (a device log read late): when a check-in earli
 that decided the day arrives and would earn the other rule, the standing entry is revoked by a
 compensating entry (key ``revoke:{its key}``, so a race revokes once) and the earlier punch earns
 a new entry (key ``attendance:{member}:{date}:{event id}``).
+
+``score_punch`` is the reference, punch by punch; ``attendance_sets`` applies the same rules to a
+whole batch in a fixed number of statements. The day's entries carry ``attendance_day`` (the key's
+first three fields), so finding the standing entry is an index probe, not a ``LIKE``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Attendance → points through the ingest path (no broker): on time, late, second punch, unknown PIN."""
+"""Attendance → points through the ingest path (no broker): on time, late, second punch, identity refusals."""
 
 from __future__ import annotations
 
