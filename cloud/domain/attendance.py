@@ -1,11 +1,11 @@
 """Attendance → points: the first check-in of a member's local day decides on time or late.
 
 Rules (brief C): a punch finds its member by PIN in the agent's organisation (ingest refuses a PIN
-of no member; a member who is not active earns nothing). The day is the organisation's local calendar day. A punch counts as a
-check-in when its state is ``check_in`` or ``undefined`` (devices without an in/out key report
-that). At or before the shift start → on-time rule, after → late rule → one ledger entry, source
-attendance, whose idempotency key ``attendance:{member}:{date}`` makes later punches that day
-create nothing, even when a batch is redelivered or two workers race.
+of no member; a member who is not active earns nothing). The day is the organisation's local
+calendar day. A punch counts as a check-in when its state is ``check_in`` or ``undefined``
+(devices without an in/out key report that). At or before the shift start → on-time rule, after →
+late rule → one ledger entry, source attendance, whose idempotency key ``attendance:{member}:{date}``
+makes later punches that day create nothing, even when a batch is redelivered or two workers race.
 
 Arrival order is not event order (a device log read late): when a check-in earlier than the one
 that decided the day arrives and would earn the other rule, the standing entry is revoked by a
