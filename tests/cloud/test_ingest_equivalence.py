@@ -95,7 +95,7 @@ async def twin(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
             await admin.close()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     specs=st.lists(event_specs, min_size=1, max_size=24),
     plan=deliveries,
