@@ -4,8 +4,8 @@ The rules are ``cloud.domain.attendance`` (``score_punch``, the reference): this
 them to a batch as sets. One select finds the rule and the time zone, one the standing entries of
 every (member, day) the batch touches, one the point rules; then the batch is decided in memory,
 in time order, exactly as scoring punch by punch would decide it (each decision sees the ones
-before it); then one ledger insert (executemany), one select reading the new ids back by key, and
-one aggregated balance upsert write the result. The caller inserts the punches with the entry ids
+before it); then one ledger insert returning the new ids and one aggregated balance upsert write
+the result. The caller inserts the punches with the entry ids
 it gets back.
 
 Why a correction never revokes an entry made in the same batch: that entry's punch sorts earlier,
@@ -102,7 +102,7 @@ async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[Ch
         plan.decide(arrival)
     if not plan.rows:
         return {}
-    ids = await _insert_entries(session, org_id, plan.rows)
+    ids = await _insert_entries(session, plan.rows)
     await balance_sets.add_to_balances(session, org_id, balance_sets.period_deltas(plan.rows))
     await ranking_version.bump(session, org_id)
     return {event_id: ids[index] for event_id, index in plan.earned.items()}
@@ -187,16 +187,13 @@ async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
     return {rule.id: rule for rule in rules}
 
 
-async def _insert_entries(session: AsyncSession, org_id: int, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the ledger rows in order (one executemany); their ids, in the same order.
+async def _insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the ledger rows in order; their ids, in the same order (one statement).
 
-    The ids are read back by idempotency key (unique per organisation) in one select: RETURNING
-    with the parameter order kept would run row by row on SQLite.
+    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"); the ids come
+    back matched by idempotency key (unique per organisation), not by position.
     """
-    await session.execute(insert(_LEDGER), rows)
-    keys = [row["idempotency_key"] for row in rows]
-    query = select(LedgerEntry.idempotency_key, LedgerEntry.id).where(
-        LedgerEntry.org_id == org_id, LedgerEntry.idempotency_key.in_(keys)
-    )
-    ids: dict[str, int] = {key: entry_id for key, entry_id in (await session.execute(query)).all()}
-    return [ids[key] for key in keys]
+    statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
+    result = await session.execute(statement, rows)
+    ids: dict[str, int] = {key: entry_id for key, entry_id in result.all()}
+    return [ids[row["idempotency_key"]] for row in rows]
