@@ -72,6 +72,8 @@ class AgentOut(Out):
     last_status: dict[str, Any] | None
     last_status_at: dt.datetime | None
     display_version: int
+    # Events ingest refused for identity (undeclared device, PIN of no member): quarantined, acked.
+    refused_events: int
     created_at: dt.datetime
     retired_at: dt.datetime | None = None
 

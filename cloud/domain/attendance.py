@@ -1,16 +1,20 @@
 """Attendance → points: the first check-in of a member's local day decides on time or late.
 
-Rules (brief C): a punch finds its member by PIN in the agent's organisation; unknown PIN → the punch
-is stored with no entry. The day is the organisation's local calendar day. A punch counts as a
-check-in when its state is ``check_in`` or ``undefined`` (devices without an in/out key report
-that). At or before the shift start → on-time rule, after → late rule → one ledger entry, source
-attendance, whose idempotency key ``attendance:{member}:{date}`` makes later punches that day
-create nothing, even when a batch is redelivered or two workers race.
+Rules (brief C): a punch finds its member by PIN in the agent's organisation (ingest refuses a PIN
+of no member; a member who is not active earns nothing). The day is the organisation's local
+calendar day. A punch counts as a check-in when its state is ``check_in`` or ``undefined``
+(devices without an in/out key report that). At or before the shift start → on-time rule, after →
+late rule → one ledger entry, source attendance, whose idempotency key ``attendance:{member}:{date}``
+makes later punches that day create nothing, even when a batch is redelivered or two workers race.
 
 Arrival order is not event order (a device log read late): when a check-in earlier than the one
 that decided the day arrives and would earn the other rule, the standing entry is revoked by a
 compensating entry (key ``revoke:{its key}``, so a race revokes once) and the earlier punch earns
 a new entry (key ``attendance:{member}:{date}:{event id}``).
+
+``score_punch`` is the reference, punch by punch; ``attendance_sets`` applies the same rules to a
+whole batch in a fixed number of statements. The day's entries carry ``attendance_day`` (the key's
+first three fields), so finding the standing entry is an index probe, not a ``LIKE``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,22 +88,26 @@ async def _day_decision(
     session: AsyncSession, org_id: int, day_key: str
 ) -> tuple[LedgerEntry, AttendancePunch | None] | None:
     """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
+    query = standing_entries_query(org_id, [day_key]).order_by(LedgerEntry.id.desc()).limit(1)
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def standing_entries_query(org_id: int, day_keys: list[str]) -> Select[LedgerEntry, AttendancePunch]:
+    """The days' attendance entries that are not revoked, each with the punch that earned it (or None).
+
+    Every probe is an index seek: ``(org_id, attendance_day)``, ``revokes_id``, ``ledger_entry_id``.
+    """
     revoked = aliased(LedgerEntry)
-    query = (
+    return (
         select(LedgerEntry, AttendancePunch)
         .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
         .where(
             LedgerEntry.org_id == org_id,
-            or_(
-                LedgerEntry.idempotency_key == day_key, LedgerEntry.idempotency_key.startswith(f"{day_key}:")
-            ),
+            LedgerEntry.attendance_day.in_(day_keys),
             ~exists().where(revoked.revokes_id == LedgerEntry.id),
         )
-        .order_by(LedgerEntry.id.desc())
-        .limit(1)
     )
-    row = (await session.execute(query)).first()
-    return None if row is None else (row[0], row[1])
 
 
 async def _record(

@@ -1,5 +1,8 @@
 """Handle one MQTT message from an agent: events → store + commit → ack; status → last status.
 
+Two steps, so a worker can decode the next batch while one commits: ``prepare_message`` (topic and
+batch decoding, CPU only) and ``apply_message`` (one transaction); ``handle_message`` does both.
+
 Every failure of the input ends in quarantine or a log line, never in an exception out of here,
 except database trouble: then nothing is acked and the agent sends the batch again later.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +22,8 @@ from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
 from cloud.ingest.quarantine import quarantine
-from cloud.ingest.splitting import split_batch
-from cloud.ingest.store import store_batch
+from cloud.ingest.splitting import SplitBatch, split_batch
+from cloud.ingest.store import StoreResult, store_batch
 from firmware_protocols import sync
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,9 @@ log = logging.getLogger(__name__)
 # Two workers may race on the same redelivered batch: the loser's commit fails on the UNIQUE
 # constraint and a retry then finds the events stored.
 MAX_ATTEMPTS = 3
+
+# How a batch is stored: the set-based ``store_batch``, or the per-punch reference in tests.
+BatchStore = Callable[[AsyncSession, Agent, str, SplitBatch], Awaitable[StoreResult]]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,27 +44,62 @@ class Outcome:
     changed_org: int | None = None
 
 
-async def handle_message(sessions: SessionFactory, topic: str, payload: bytes) -> Outcome:
-    """Apply one message durably and say what to publish afterwards."""
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Prepared:
+    """A message decoded ahead of its transaction (pure CPU work, no database)."""
+
+    topic: str
+    payload: bytes
+    agent_id: str | None  # None: the topic is not ours
+    channel: sync.Channel | None
+    batch: SplitBatch | None = None  # events: the split batch, unless its envelope is bad
+    error: str | None = None  # why the topic or the envelope is refused
+
+
+def prepare_message(topic: str, payload: bytes) -> Prepared:
+    """Parse the topic and split an event batch; never raises on bad input."""
     try:
         agent_id, channel = sync.parse_topic(topic)
     except sync.SyncProtocolError as exc:
-        return await _quarantined(sessions, topic, payload, str(exc))
-    if channel is sync.Channel.STATUS:
-        return await _status(sessions, agent_id, payload)
+        return Prepared(topic=topic, payload=payload, agent_id=None, channel=None, error=str(exc))
     if channel is not sync.Channel.EVENTS:
+        return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel)
+    try:
+        batch = split_batch(payload)
+    except sync.SyncProtocolError as exc:
+        return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel, error=str(exc))
+    return Prepared(topic=topic, payload=payload, agent_id=agent_id, channel=channel, batch=batch)
+
+
+async def handle_message(
+    sessions: SessionFactory, topic: str, payload: bytes, *, store: BatchStore = store_batch
+) -> Outcome:
+    """Apply one message durably and say what to publish afterwards."""
+    return await apply_message(sessions, prepare_message(topic, payload), store=store)
+
+
+async def apply_message(
+    sessions: SessionFactory, message: Prepared, *, store: BatchStore = store_batch
+) -> Outcome:
+    """Apply a prepared message durably (one transaction) and say what to publish afterwards."""
+    if message.agent_id is None:
+        return await _quarantined(sessions, message.topic, message.payload, message.error or "bad topic")
+    if message.channel is sync.Channel.STATUS:
+        return await _status(sessions, message.agent_id, message.payload)
+    if message.channel is not sync.Channel.EVENTS:
         return Outcome()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return await _events(sessions, agent_id, topic, payload)
+            return await _events(sessions, message.agent_id, message, store)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS:
                 raise
-            log.info("concurrent insert of a batch from %s, retrying", agent_id)
+            log.info("concurrent insert of a batch from %s, retrying", message.agent_id)
     raise AssertionError("unreachable")
 
 
-async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: bytes) -> Outcome:
+async def _events(sessions: SessionFactory, agent_id: str, message: Prepared, store: BatchStore) -> Outcome:
+    topic, payload = message.topic, message.payload
     async with sessions() as session:
         agent = await _agent(session, agent_id)
         if agent is None or agent.retired_at is not None:
@@ -66,13 +108,12 @@ async def _events(sessions: SessionFactory, agent_id: str, topic: str, payload: 
             quarantine(session, topic, payload, f"{why} {agent_id!r}")
             await session.commit()
             return Outcome()
-        try:
-            batch = split_batch(payload)
-        except sync.SyncProtocolError as exc:
-            quarantine(session, topic, payload, str(exc))
+        if message.batch is None:
+            quarantine(session, topic, payload, message.error or "bad batch")
             await session.commit()
             return Outcome()
-        result = await store_batch(session, agent, topic, batch)
+        batch = message.batch
+        result = await store(session, agent, topic, batch)
         org_id = agent.org_id
         await session.commit()
     ack = sync.Ack(batch_id=batch.batch_id, event_ids=result.acked_ids) if result.acked_ids else None

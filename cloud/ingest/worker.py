@@ -2,8 +2,13 @@
 
 After aiomqtt's guidance, reconnection is an explicit loop here. Events arrive through the shared
 group (workers scale out behind a clustered broker); status through a plain subscription (every
-worker may record it; retained status is not delivered to shared subscriptions). Each message is
-handled to the end (commit, then ack) before the next one; the broker holds the rest.
+worker may record it; retained status is not delivered to shared subscriptions).
+
+Pipelining: a message is decoded as it arrives (``prepare_message``), then applied in its agent's
+lane (``Lanes``): one agent's batches commit and are acked in arrival order, while batches of other
+agents commit beside them and the next batch is decoded while one commits. At most
+``MAX_IN_FLIGHT`` messages are held; beyond that the worker stops reading and the broker holds the
+rest. Ack after commit, always: a message whose lane is cancelled (connection lost) is not acked.
 
 FAULT INJECTION: ``MPM_FAULT_EXIT_AFTER_COMMIT=N`` makes the process exit (``os._exit(137)``, as if
 killed) right after its Nth committed event batch and BEFORE that batch's Ack is published. Off by
@@ -22,7 +27,8 @@ import aiomqtt
 
 from cloud.db.session import SessionFactory
 from cloud.displays.publisher import DisplayPublisher
-from cloud.ingest.handling import handle_message
+from cloud.ingest.handling import Prepared, apply_message, prepare_message
+from cloud.ingest.lanes import Lanes
 from cloud.ingest.tls import MqttTlsError, client_tls_context, explain_connect_failure
 from cloud.settings import MqttEndpoint
 from firmware_protocols import sync
@@ -32,6 +38,9 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 FAULT_EXIT_AFTER_COMMIT_ENV = "MPM_FAULT_EXIT_AFTER_COMMIT"
+# Messages held per worker (decoded, queued or committing). Several agents' batches commit at once;
+# on SQLite they queue for its single writer anyway, on PostgreSQL they run side by side.
+MAX_IN_FLIGHT = 8
 
 
 # Acks and display content are small packets that must leave at once: without TCP_NODELAY, Nagle's
@@ -72,6 +81,7 @@ class IngestWorker:
         self.subscribed = asyncio.Event()  # set while subscribed (tests and readiness wait on it)
         self._exit_after_commits = int(os.environ.get(FAULT_EXIT_AFTER_COMMIT_ENV) or 0)
         self._commits = 0
+        self.acked_batches = 0  # batches this worker committed and acked (tests, metrics)
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with jittered exponential backoff."""
@@ -109,20 +119,30 @@ class IngestWorker:
         self._publisher.attach(client)
         self.subscribed.set()
         log.info("ingest subscribed on %s:%d", self._endpoint.host, self._endpoint.port)
-        async for message in client.messages:
-            await self._handle(client, message.topic.value, _payload_bytes(message.payload))
-
-    async def _handle(self, client: aiomqtt.Client, topic: str, payload: bytes) -> None:
+        lanes: Lanes[Prepared] = Lanes(lambda prepared: self._handle(client, prepared), limit=MAX_IN_FLIGHT)
         try:
-            outcome = await handle_message(self._sessions, topic, payload)
+            async for message in client.messages:
+                prepared = prepare_message(message.topic.value, _payload_bytes(message.payload))
+                await lanes.submit(prepared.agent_id or "", prepared)
+        finally:
+            await lanes.aclose()
+
+    async def _handle(self, client: aiomqtt.Client, prepared: Prepared) -> None:
+        try:
+            outcome = await apply_message(self._sessions, prepared)
         except Exception:
             # Database trouble (or a bug): nothing was committed, so nothing is acked; the agent resends.
-            log.exception("could not store a message on %s; left unacked", topic)
+            log.exception("could not store a message on %s; left unacked", prepared.topic)
             return
-        if outcome.ack is not None:
+        if outcome.ack is not None and prepared.agent_id is not None:
             self._maybe_die_before_ack()
-            agent_id, _ = sync.parse_topic(topic)
-            await client.publish(sync.topic(agent_id, sync.Channel.ACK), sync.encode(outcome.ack), qos=1)
+            ack_topic = sync.topic(prepared.agent_id, sync.Channel.ACK)
+            try:
+                await client.publish(ack_topic, sync.encode(outcome.ack), qos=1)
+                self.acked_batches += 1
+            except aiomqtt.MqttError as exc:
+                # Committed but not acked: the agent resends and the duplicate is acked then.
+                log.warning("ack to %s not sent (%s); the agent will resend", prepared.agent_id, exc)
         if outcome.changed_org is not None:
             self._publisher.changed(outcome.changed_org)
 

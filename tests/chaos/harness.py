@@ -9,6 +9,7 @@ both counted, whatever event ids they travelled under.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -22,6 +23,8 @@ from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cloud.db.models import Member
+from cloud.db.session import create_engine, session_factory
 from simulators.zk_terminal.server import ZkTerminal
 from simulators.zk_terminal.threaded import TerminalThread
 from tests.chaos.parts import LockingTerminal, MosquittoProcess, small_filesystem
@@ -34,7 +37,9 @@ DEVICE = "zk-chaos"
 SERIAL = "SIM0000000001"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TERMINAL_ZONE = "Asia/Shanghai"  # the simulator's and the driver's default
-PINS = 1000  # distinct people the generator punches for (unknown to the cloud: stored all the same)
+# Distinct people the generator punches for; registered as members of the demo organisation, since
+# ingest refuses (quarantines) a punch whose PIN belongs to no member.
+PINS = 1000
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -287,6 +292,22 @@ def rig(
         setup.outbox = outbox_dir / "outbox.db"
         stack.callback(setup.broker.kill)
         setup.broker.start()
-        seed_demo(setup.cloud_env(), AGENT_ID, "lobby")
+        seeded = seed_demo(setup.cloud_env(), AGENT_ID, "lobby")
+        register_members(setup.cloud_db, int(str(seeded["org_id"])), [str(10_000 + i) for i in range(PINS)])
         setup.write_agent_config(max_bytes=max_bytes, pull_interval_s=pull_interval_s)
         yield setup
+
+
+def register_members(cloud_db: Path, org_id: int, pins: list[str]) -> None:
+    """Add a member for each PIN to the organisation, straight into the cloud's database."""
+
+    async def add() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{cloud_db}")
+        try:
+            async with session_factory(engine)() as session:
+                session.add_all(Member(org_id=org_id, display_name=f"Chaos {pin}", pin=pin) for pin in pins)
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add())

@@ -1,4 +1,4 @@
-"""Attendance → points through the ingest path (no broker): on time, late, second punch, unknown PIN."""
+"""Attendance → points through the ingest path (no broker): on time, late, second punch, identity refusals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import dataclasses
 import datetime as dt
 import json
 
+import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, Quarantine
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, LedgerEntry, MemberStatus, Quarantine
 from cloud.db.session import SessionFactory
 from cloud.domain import ranking
 from cloud.ingest import handling
@@ -92,15 +94,34 @@ async def test_local_day_is_the_organisations_not_utc(sessions: SessionFactory) 
     assert [d for _, _, d in await entries(sessions)] == [DAY + dt.timedelta(days=1)]
 
 
-async def test_unknown_pin_is_stored_without_entry(sessions: SessionFactory) -> None:
+async def test_unknown_pin_is_refused_alone_and_counted(sessions: SessionFactory) -> None:
     await setup(sessions)
-    outcome = await handle_message(sessions, TOPIC, events.batch(events.punch("99", events.local(DAY, 8, 0))))
+    stranger, alice = events.punch("99", events.local(DAY, 8, 0)), events.punch("1", events.local(DAY, 8, 1))
+    outcome = await handle_message(sessions, TOPIC, events.batch(stranger, alice))
     assert outcome.ack is not None
-    assert len(outcome.ack.event_ids) == 1
+    assert set(outcome.ack.event_ids) == {stranger.id, alice.id}
+    assert [p for _, p, _ in await entries(sessions)] == [2]  # the neighbour is stored and scored
+    async with sessions() as session:
+        stored = (await session.execute(select(AttendancePunch.pin))).scalars().all()
+        kept = (await session.execute(select(Quarantine))).scalar_one()
+        agent = (await session.execute(select(Agent))).scalar_one()
+    assert stored == ["1"]
+    assert (kept.event_id, kept.error.split(":")[0]) == (stranger.id, "identity.unknown_pin")
+    assert agent.refused_events == 1
+
+
+async def test_pin_of_a_member_who_left_is_stored_without_entry(sessions: SessionFactory) -> None:
+    t = await setup(sessions)
+    async with sessions() as session:
+        gone = await factories.member(session, t.org_id, "Carol", pin="3")
+        gone.status = MemberStatus.LEFT
+        await session.commit()
+    outcome = await handle_message(sessions, TOPIC, events.batch(events.punch("3", events.local(DAY, 8, 0))))
+    assert outcome.ack is not None
     assert await entries(sessions) == []
     async with sessions() as session:
         stored = (await session.execute(select(AttendancePunch))).scalar_one()
-    assert (stored.pin, stored.member_id, stored.ledger_entry_id) == ("99", None, None)
+    assert (stored.pin, stored.member_id, stored.ledger_entry_id) == ("3", None, None)
 
 
 async def test_check_out_earns_nothing(sessions: SessionFactory) -> None:
@@ -193,3 +214,32 @@ async def test_an_earlier_check_in_arriving_late_corrects_the_day(sessions: Sess
     async with sessions() as session:
         ranked = await ranking.top(session, t.org_id, t.point_type_id, "month", "2026-11", 5)
     assert [(r.display_name, r.points) for r in ranked] == [("Alice", 2)]
+
+
+async def test_an_undeclared_device_is_refused_alone_and_the_count_is_on_the_agents_api(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    sessions: SessionFactory = app.state.sessions
+    t = await setup(sessions)
+    status = sync.AgentStatus(
+        state="online", agent_version="1", at=dt.datetime.now(dt.UTC), devices={"zk-1": "up"}
+    )
+    await handle_message(sessions, sync.topic("site-1", sync.Channel.STATUS), sync.encode(status))
+    rogue = dataclasses.replace(events.punch("1", events.local(DAY, 8, 0)), device="zk-9")
+    honest = events.punch("2", events.local(DAY, 8, 0))  # control: the declared device is accepted
+    own = dataclasses.replace(  # the agent's own events name "@agent", never declared as a device
+        events.punch("1", events.local(DAY, 8, 0)),
+        kind="cmd_result",
+        device="@agent",
+        data=sync.CommandResult(cmd_id="c1", ok=True, detail="").to_data(),
+    )
+    outcome = await handle_message(sessions, TOPIC, events.batch(rogue, honest, own))
+    assert outcome.ack is not None
+    assert set(outcome.ack.event_ids) == {rogue.id, honest.id, own.id}
+    async with sessions() as session:
+        devices = (await session.execute(select(AttendancePunch.device))).scalars().all()
+        kept = (await session.execute(select(Quarantine))).scalar_one()
+    assert devices == ["zk-1"]
+    assert (kept.event_id, kept.error.split(":")[0]) == (rogue.id, "identity.undeclared_device")
+    listed = await client.get("/api/v1/agents", headers={"Authorization": f"Bearer {t.token}"})
+    assert [(a["agent_id"], a["refused_events"]) for a in listed.json()] == [("site-1", 1)]

@@ -24,6 +24,8 @@ class Agent(Base):
     last_status_at: Mapped[dt.datetime | None]
     # Version of the last display content published to this agent; only ever grows.
     display_version: Mapped[int] = mapped_column(default=0)
+    # Events refused by the identity checks (undeclared device, PIN of no member): quarantined.
+    refused_events: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     # Set once by POST /agents/{id}/retire: ingest quarantines its events, displays stop, its
     # certificates are in the CA's CRL. Never cleared: a box coming back is enrolled anew.

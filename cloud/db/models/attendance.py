@@ -17,6 +17,8 @@ class AttendancePunch(Base):
     __table_args__ = (
         UniqueConstraint("agent_pk", "event_id"),
         Index("ix_attendance_punch_member_time", "org_id", "member_id", "occurred_at"),
+        # The re-read check looks up an agent's dedup keys: a probe, not a walk of its punches.
+        Index("ix_attendance_punch_agent_dedup", "agent_pk", "dedup_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,8 +35,8 @@ class AttendancePunch(Base):
     ingested_at: Mapped[dt.datetime] = mapped_column(default=utc_now)  # the cloud's clock
     verify_mode: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
-    dedup_key: Mapped[str] = mapped_column(String(200), index=True)
-    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
 
 
 class AttendanceRule(Base):

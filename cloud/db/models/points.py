@@ -6,7 +6,8 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.engine import default as engine_default
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -50,6 +51,26 @@ class PointRule(Base):
     issues_tickets: Mapped[bool] = mapped_column(default=False)
 
 
+ATTENDANCE_KEY_PREFIX = "attendance:"
+
+
+def attendance_day_of(idempotency_key: str) -> str | None:
+    """The attendance day an entry's key belongs to (``attendance:{member}:{date}``), or None.
+
+    Rule: the day's first check-in is keyed ``attendance:{member}:{date}``; later corrections of the
+    same day append ``:{something}`` to that key. So the day is the key's first three fields.
+    """
+    if not idempotency_key.startswith(ATTENDANCE_KEY_PREFIX):
+        return None
+    fields = idempotency_key.split(":", 3)
+    return ":".join(fields[:3]) if len(fields) >= 3 else None
+
+
+def _attendance_day_default(context: engine_default.DefaultExecutionContext) -> str | None:
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    return attendance_day_of(str(parameters["idempotency_key"]))
+
+
 class LedgerEntry(Base):
     """Append-only: member, points, type and date never change; a revocation is a compensating entry
     (``revokes_id``). The workflow moves ``status`` forward once: pending → approved | rejected."""
@@ -58,6 +79,15 @@ class LedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "idempotency_key"),
         Index("ix_ledger_entry_member_date", "org_id", "member_id", "effective_date"),
+        Index("ix_ledger_entry_attendance_day", "org_id", "attendance_day"),
+        # Partial: the few revocations only, so "is it revoked?" stays a probe even once the
+        # planner's statistics see that almost every row has no revokes_id.
+        Index(
+            "ix_ledger_entry_revokes_id",
+            "revokes_id",
+            sqlite_where=text("revokes_id IS NOT NULL"),
+            postgresql_where=text("revokes_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +103,8 @@ class LedgerEntry(Base):
     revokes_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_event.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # Derived from the key on insert (attendance_day_of): the day-decision lookup is an index seek.
+    attendance_day: Mapped[str | None] = mapped_column(String(200), default=_attendance_day_default)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 

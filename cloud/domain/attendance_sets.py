@@ -1,0 +1,199 @@
+"""Attendance → points for a whole batch of check-ins, in a fixed number of statements.
+
+The rules are ``cloud.domain.attendance`` (``score_punch``, the reference): this module applies
+them to a batch as sets. One select finds the rule and the time zone, one the standing entries of
+every (member, day) the batch touches, one the point rules; then the batch is decided in memory,
+in time order, exactly as scoring punch by punch would decide it (each decision sees the ones
+before it); then one ledger insert returning the new ids and one aggregated balance upsert write
+the result. The caller inserts the punches with the entry ids
+it gets back.
+
+Why a correction never revokes an entry made in the same batch: that entry's punch sorts earlier,
+so every later check-in of the day is at or after it and earns nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
+from cloud.db.models import PointRule as Rule
+from cloud.db.models.points import attendance_day_of
+from cloud.domain import balance_sets, ranking_version
+from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_query
+
+REVOKE_REASON = "earlier check-in"
+
+_LEDGER = cast(Table, LedgerEntry.__table__)  # Core, not ORM: no per-row ORM work
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class CheckIn:
+    """A new check-in punch of an active member (state check_in or undefined)."""
+
+    event_id: str
+    member_id: int
+    occurred_at: dt.datetime
+    seq: int
+
+
+@dataclasses.dataclass(slots=True)
+class _Day:
+    """A day's standing entry as far as the batch has decided: its rule and its punch's time."""
+
+    rule_id: int | None
+    decided_at: dt.datetime | None  # None when no punch earned it (a correction): never corrected
+    entry: LedgerEntry | None  # the stored entry; None when it is planned in this batch
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Arrival:
+    """A check-in placed in the organisation's day: its day key, the rule it earns, the local date."""
+
+    check_in: CheckIn
+    key: str
+    rule_id: int
+    day: dt.date
+
+
+@dataclasses.dataclass(slots=True)
+class _Plan:
+    org_id: int
+    point_rules: dict[int, Rule]
+    days: dict[str, _Day]
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    earned: dict[str, int] = dataclasses.field(default_factory=dict)  # event id → index in rows
+
+    def decide(self, arrival: _Arrival) -> None:
+        """One punch's decision, as ``score_punch`` takes it, against the batch's running state."""
+        check_in, key = arrival.check_in, arrival.key
+        standing = self.days.get(key)
+        if standing is not None:
+            if standing.decided_at is None or check_in.occurred_at >= standing.decided_at:
+                return
+            if standing.rule_id == arrival.rule_id:
+                return
+            assert standing.entry is not None, "an entry planned in this batch has no earlier punch"
+            self.rows.append(_revocation(standing.entry))
+            key = f"{key}:{check_in.event_id}"
+        self.earned[check_in.event_id] = len(self.rows)
+        point_rule = self.point_rules[arrival.rule_id]
+        self.rows.append(_attendance_entry(self.org_id, check_in.member_id, point_rule, arrival, key))
+        self.days[arrival.key] = _Day(rule_id=arrival.rule_id, decided_at=check_in.occurred_at, entry=None)
+
+
+async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[CheckIn]) -> dict[str, int]:
+    """Record the entries the check-ins earn; returns the ledger entry id earned per event id."""
+    found = await _rule_and_zone(session, org_id) if check_ins else None
+    if found is None:
+        return {}
+    rule, zone = found
+    ordered = sorted(check_ins, key=lambda c: (c.occurred_at, c.seq))  # stable, as first_check_ins_first
+    arrivals = [_arrival(rule, zone, c) for c in ordered]
+    days = await _standing(session, org_id, sorted({a.key for a in arrivals}))
+    plan = _Plan(org_id, await _point_rules(session, {a.rule_id for a in arrivals}), days)
+    for arrival in arrivals:
+        plan.decide(arrival)
+    if not plan.rows:
+        return {}
+    ids = await _insert_entries(session, plan.rows)
+    await balance_sets.add_to_balances(session, org_id, balance_sets.period_deltas(plan.rows))
+    await ranking_version.bump(session, org_id)
+    return {event_id: ids[index] for event_id, index in plan.earned.items()}
+
+
+def _arrival(rule: AttendanceRule, zone: ZoneInfo, check_in: CheckIn) -> _Arrival:
+    local = check_in.occurred_at.astimezone(zone)
+    return _Arrival(
+        check_in, day_key(check_in.member_id, local.date()), rule_for_arrival(rule, local), local.date()
+    )
+
+
+def _attendance_entry(
+    org_id: int, member_id: int, point_rule: Rule, arrival: _Arrival, key: str
+) -> dict[str, Any]:
+    return _entry_row(
+        org_id=org_id,
+        member_id=member_id,
+        point_type_id=point_rule.point_type_id,
+        points=point_rule.points,
+        rule_id=arrival.rule_id,
+        reason=None,
+        source=EntrySource.ATTENDANCE,
+        effective_date=arrival.day,
+        revokes_id=None,
+        event_id=None,
+        idempotency_key=key,
+    )
+
+
+def _revocation(entry: LedgerEntry) -> dict[str, Any]:
+    """The compensating entry ``ledger.revoke`` would record for ``entry``."""
+    return _entry_row(
+        org_id=entry.org_id,
+        member_id=entry.member_id,
+        point_type_id=entry.point_type_id,
+        points=-entry.points,
+        rule_id=None,
+        reason=REVOKE_REASON,
+        source=EntrySource.SYSTEM,
+        effective_date=entry.effective_date,
+        revokes_id=entry.id,
+        event_id=entry.event_id,
+        idempotency_key=f"revoke:{entry.idempotency_key}",
+    )
+
+
+def _entry_row(**values: Any) -> dict[str, Any]:
+    key = values["idempotency_key"]
+    return values | {"status": EntryStatus.APPROVED.value, "attendance_day": attendance_day_of(key)}
+
+
+async def _rule_and_zone(session: AsyncSession, org_id: int) -> tuple[AttendanceRule, ZoneInfo] | None:
+    """The organisation's newest attendance rule (as ``current_rule``) and its time zone."""
+    query = (
+        select(AttendanceRule, Organisation.time_zone)
+        .join(Organisation, Organisation.id == AttendanceRule.org_id)
+        .where(AttendanceRule.org_id == org_id)
+        .order_by(AttendanceRule.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], ZoneInfo(row[1]))
+
+
+async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict[str, _Day]:
+    """Each day's newest standing entry and the time of the punch that earned it (one select)."""
+    days: dict[str, _Day] = {}
+    newest: dict[str, int] = {}
+    for entry, punch in (await session.execute(standing_entries_query(org_id, keys))).all():
+        key = entry.attendance_day
+        if key is None or newest.get(key, -1) > entry.id:
+            continue
+        newest[key] = entry.id
+        decided_at = None if punch is None else punch.occurred_at
+        days[key] = _Day(rule_id=entry.rule_id, decided_at=decided_at, entry=entry)
+    return days
+
+
+async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
+    rules = (await session.execute(select(Rule).where(Rule.id.in_(ids)))).scalars()
+    return {rule.id: rule for rule in rules}
+
+
+async def _insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the ledger rows in order; their ids, in the same order (one statement).
+
+    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"); the ids come
+    back matched by idempotency key (unique per organisation), not by position.
+    """
+    statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
+    result = await session.execute(statement, rows)
+    ids: dict[str, int] = {key: entry_id for key, entry_id in result.all()}
+    return [ids[row["idempotency_key"]] for row in rows]

@@ -1,0 +1,181 @@
+"""The hot ingest queries are index probes, asserted on each engine's own query plan.
+
+SQLite: ``EXPLAIN QUERY PLAN`` must ``SEARCH`` each table by an index on the expected column and
+never ``SCAN`` one.
+PostgreSQL: ``EXPLAIN`` must show an ``Index Cond`` on the expected column for each table and no
+``Seq Scan``. On empty tables both planners guess, so the tables hold a few thousand analysed rows
+first; a query no index can serve shows a scan on that same data (the control).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Executable, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cloud.db.models import Agent, AgentEvent, AttendancePunch, EntrySource, LedgerEntry, Member
+from cloud.db.session import SessionFactory
+from cloud.domain.attendance import day_key, standing_entries_query
+from cloud.ingest.admission import known_dedup_keys_query, known_event_ids_query, members_by_pin_query
+from tests.cloud import factories
+
+ROWS = 3000  # enough rows, analysed, that a scan costs more than a probe on both engines
+
+
+@dataclasses.dataclass(frozen=True)
+class Hot:
+    what: str
+    query: Callable[[int, int], Executable]  # (org_id, agent_pk) → the query
+    # Per table (or alias): the column its index probe must be on, or the index it must use.
+    probes: dict[str, str]
+
+
+HOT_QUERIES = [
+    Hot(
+        "standing entries of the batch's days",
+        lambda org, _: standing_entries_query(org, ["attendance:1:2026-11-16", "attendance:2:2026-11-16"]),
+        {
+            "ledger_entry": "attendance_day",
+            # PostgreSQL may anti-join against the whole partial index instead of probing it per
+            # row: it holds revocations only, so either way the work is bounded by those few rows.
+            "ledger_entry_1": "revokes_id",
+            "attendance_punch": "ledger_entry_id",
+        },
+    ),
+    Hot(
+        "known event ids",
+        lambda _, agent: known_event_ids_query(agent, ["event-17", "event-18"]),
+        {"attendance_punch": "event_id", "agent_event": "event_id"},
+    ),
+    Hot(
+        "known dedup keys",
+        lambda _, agent: known_dedup_keys_query(agent, ["SN|17", "SN|18"]),
+        {"attendance_punch": "dedup_key"},
+    ),
+    Hot("members by PIN", lambda org, _: members_by_pin_query(org, ["17", "18"]), {"member": "pin"}),
+]
+
+
+@pytest.fixture
+async def populated(sessions: SessionFactory, engine: AsyncEngine) -> tuple[int, int]:
+    """An organisation with ROWS members, attendance entries and punches; statistics gathered."""
+    async with sessions() as session:
+        t = await factories.tenant(session)
+        agent = Agent(agent_id="site-1", org_id=t.org_id)
+        members = [Member(org_id=t.org_id, display_name=f"M{n}", pin=str(n)) for n in range(ROWS)]
+        session.add_all([agent, *members])
+        await session.flush()
+        day = dt.date(2026, 11, 16)
+        entries = [
+            LedgerEntry(
+                org_id=t.org_id,
+                member_id=m.id,
+                point_type_id=t.point_type_id,
+                points=2,
+                source=EntrySource.ATTENDANCE,
+                effective_date=day,
+                idempotency_key=day_key(m.id, day),
+            )
+            for m in members
+        ]
+        session.add_all(entries)
+        await session.flush()
+        session.add_all(
+            AttendancePunch(
+                org_id=t.org_id,
+                agent_pk=agent.id,
+                event_id=f"event-{n}",
+                seq=n,
+                device="zk-1",
+                pin=m.pin,
+                member_id=m.id,
+                occurred_at=dt.datetime(2026, 11, 16, 1, tzinfo=dt.UTC),
+                device_time="",
+                received_at=dt.datetime(2026, 11, 16, 1, tzinfo=dt.UTC),
+                verify_mode="card",
+                state="check_in",
+                dedup_key=f"SN|{n}",
+                ledger_entry_id=e.id,
+            )
+            for n, (m, e) in enumerate(zip(members, entries, strict=True))
+        )
+        session.add_all(
+            AgentEvent(
+                org_id=t.org_id,
+                agent_pk=agent.id,
+                event_id=f"other-{n}",
+                seq=n,
+                kind="cmd_result",
+                device="@agent",
+                occurred_at=dt.datetime(2026, 11, 16, 1, tzinfo=dt.UTC),
+                data={},
+            )
+            for n in range(ROWS)
+        )
+        await session.commit()
+        org_id, agent_pk = t.org_id, agent.id
+    async with engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    return org_id, agent_pk
+
+
+async def _plan(engine: AsyncEngine, query: Executable) -> str:
+    sql = str(query.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = (await connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        rows = (await connection.execute(text(f"EXPLAIN {sql}"))).all()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def _probes(engine: AsyncEngine, plan: str) -> dict[str, str]:
+    """Per table (or alias) in the plan, the text of its index probe condition."""
+    lines = plan.splitlines()
+    found: dict[str, str] = {}
+    if engine.dialect.name == "sqlite":
+        # "SEARCH ledger_entry AS ledger_entry_1 USING COVERING INDEX ix_… (revokes_id=?)"
+        for line in lines:
+            if line.startswith("SEARCH "):
+                words = line.split()
+                table = words[3] if words[2] == "AS" else words[1]
+                found[table] = line
+        return found
+    # "Index Scan using ix_… on ledger_entry ledger_entry_1" then "Index Cond: (…)"
+    table = ""
+    for line in lines:
+        if " on " in line and "Index" in line:
+            words = line.split(" on ", 1)[1].split()
+            table = words[1] if len(words) > 1 and not words[1].startswith("(") else words[0]
+            found[table] = line.split("->")[-1].strip().split(" on ")[0]
+        elif "Index Cond:" in line and table:
+            found[table] += " " + line.strip()
+    return found
+
+
+def _full_scans(engine: AsyncEngine, plan: str) -> list[str]:
+    if engine.dialect.name == "sqlite":
+        return [line for line in plan.splitlines() if line.startswith("SCAN ")]
+    return [line for line in plan.splitlines() if "Seq Scan" in line]
+
+
+@pytest.mark.parametrize("hot", HOT_QUERIES, ids=[q.what for q in HOT_QUERIES])
+async def test_hot_ingest_queries_probe_indexes(
+    engine: AsyncEngine, populated: tuple[int, int], hot: Hot
+) -> None:
+    plan = await _plan(engine, hot.query(*populated))
+    assert _full_scans(engine, plan) == [], f"{hot.what}:\n{plan}"
+    found = _probes(engine, plan)
+    missing = {t: c for t, c in hot.probes.items() if c not in found.get(t, "")}
+    assert missing == {}, f"{hot.what}:\n{plan}"
+
+
+async def test_the_plan_check_sees_a_full_scan(engine: AsyncEngine, populated: tuple[int, int]) -> None:
+    """Control: the old decision key (``LIKE k || ':%'`` on the key, no other condition) scans."""
+    old: Any = select(LedgerEntry.id).where(LedgerEntry.idempotency_key.like("attendance:1:2026-11-16:%"))
+    assert _full_scans(engine, await _plan(engine, old)) != []
