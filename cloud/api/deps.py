@@ -10,6 +10,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.api.principal_cache import PrincipalCache
 from cloud.api.problems import problem
 from cloud.db.models import Role
 from cloud.db.models.orgs import ROLE_ORDER
@@ -18,6 +19,7 @@ from cloud.domain.audit_log import Actor
 from cloud.domain.orgs import token_record
 from cloud.domain.workflow import Person
 from cloud.privacy import MasterKey
+from cloud.security import hash_token
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -27,7 +29,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.read_sessions() as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# For routes that only read: never waits for a writer (SQLite: deferred, query-only connections).
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,18 +57,35 @@ class Principal:
         return Person(token_id=self.token_id, role=self.role, member_id=self.member_id)
 
 
+def get_principal_cache(request: Request) -> PrincipalCache[Principal]:
+    cache: PrincipalCache[Principal] = request.app.state.principals
+    return cache
+
+
+PrincipalCacheDep = Annotated[PrincipalCache[Principal], Depends(get_principal_cache)]
+
+
 async def get_principal(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    cache: PrincipalCacheDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise problem(401, "a bearer token is required (Authorization: Bearer <token>)", challenge)
-    record = await token_record(session, credentials.credentials)
+    token_hash = hash_token(credentials.credentials)
+    principal = cache.get(token_hash)
+    if principal is not None:
+        return principal
+    async with request.app.state.read_sessions() as session:  # only on a miss (see principal_cache)
+        record = await token_record(session, credentials.credentials)
     if record is None:
         raise problem(401, "the bearer token is unknown, expired or revoked", challenge)
-    return Principal(
+    principal = Principal(
         org_id=record.org_id, role=Role(record.role), token_id=record.id, member_id=record.member_id
     )
+    cache.put(token_hash, principal, token_id=record.id, expires_at=record.expires_at)
+    return principal
 
 
 def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:

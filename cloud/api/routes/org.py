@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, PrincipalCacheDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import OrgOut, Text
@@ -159,14 +159,17 @@ async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
-    """Revoke a token: it stops working at once."""
+async def revoke_token(
+    token_id: PathId, session: SessionDep, principal: OrgAdmin, principals: PrincipalCacheDep
+) -> None:
+    """Revoke a token: it stops working at once here, within seconds in other API processes."""
     record = await owned(session, ApiToken, token_id, principal.org_id, "token")
     record.revoked_at = record.revoked_at or utc_now()
     await audit_log.record(
         session, principal.org_id, principal.actor(), "token.revoke", f"api_token:{token_id}"
     )
     await session.commit()
+    principals.forget(token_id)
 
 
 @router.get("/audit")

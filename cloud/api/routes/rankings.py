@@ -2,6 +2,8 @@
 
 Red list = ``order=top`` (best first), black list = ``order=bottom`` (worst first). Ranks are
 standard competition ranks over the whole scope (1, 2, 2, 4), ties listed by display name then id.
+A ranking is answered from pre-serialised bytes while the organisation's ranking version stands
+(``ranking_cache``); computing one costs a statement, checking the cache one primary-key read.
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of, point_type_by_code
 from cloud.api.problems import problem
+from cloud.api.ranking_cache import RankingCache, RankingKey
 from cloud.api.schemas import Id, Out, RankingOut, RankingRowOut, Text
 from cloud.db.models import Department, Organisation, RankingSnapshot
-from cloud.domain import audit_log, ranking, snapshots
+from cloud.domain import audit_log, ranking, ranking_version, snapshots
 from cloud.domain.departments import subtree
 from cloud.domain.periods import PeriodKind, is_valid_key, period_key, today
 
@@ -27,10 +31,19 @@ router = APIRouter(tags=["rankings"])
 KEY_FORMATS = "day YYYY-MM-DD, week YYYY-Www, month YYYY-MM, quarter YYYY-Qn, year YYYY, all"
 
 
+def get_ranking_cache(request: Request) -> RankingCache:
+    cache: RankingCache = request.app.state.rankings
+    return cache
+
+
+RankingCacheDep = Annotated[RankingCache, Depends(get_ranking_cache)]
+
+
 @router.get("/rankings", response_model=RankingOut)
 async def get_ranking(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Viewer,
+    cache: RankingCacheDep,
     point_type: str,
     period: PeriodKind = PeriodKind.MONTH,
     key: str | None = None,
@@ -38,35 +51,54 @@ async def get_ranking(
     order: ranking.Order = ranking.Order.TOP,
     limit: Annotated[int, Query(ge=1, le=500)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> RankingOut:
+) -> Response:
     """One page of a period's ranking (default: the current period in the organisation's time zone)."""
     kind = PeriodKind(period)
-    if key is None:
-        org = await session.get_one(Organisation, principal.org_id)
-        key = period_key(kind, today(org.time_zone))
-    elif not is_valid_key(kind, key):
+    if key is not None and not is_valid_key(kind, key):
         raise problem(422, f"key {key!r} is not a valid {kind.value} key ({KEY_FORMATS})")
-    pt = await point_type_by_code(session, point_type, principal.org_id)
-    departments = None
-    if department_id is not None:
-        await owned(session, Department, department_id, principal.org_id, "department")
-        departments = await subtree(session, principal.org_id, department_id)
-    scope = ranking.Scope(
+    current = await ranking_version.stamp(session, principal.org_id)  # first: see ranking_version
+    wanted = RankingKey(
         org_id=principal.org_id,
+        role=principal.role.value,
+        point_type=point_type,
+        period=kind.value,
+        key=key or period_key(kind, today(current.time_zone)),
+        department_id=department_id,
+        order=ranking.Order(order).value,
+        limit=limit,
+        offset=offset,
+    )
+    body = cache.get(wanted, current.version)
+    if body is None:
+        body = await _ranking_body(session, wanted)
+        cache.put(wanted, current.version, body)
+    return Response(content=body, media_type="application/json")
+
+
+async def _ranking_body(session: AsyncSession, wanted: RankingKey) -> bytes:
+    pt = await point_type_by_code(session, wanted.point_type, wanted.org_id)
+    departments = None
+    if wanted.department_id is not None:
+        await owned(session, Department, wanted.department_id, wanted.org_id, "department")
+        departments = await subtree(session, wanted.org_id, wanted.department_id)
+    scope = ranking.Scope(
+        org_id=wanted.org_id,
         point_type_id=pt.id,
-        period_kind=kind.value,
-        period_key=key,
+        period_kind=wanted.period,
+        period_key=wanted.key,
         department_ids=departments,
     )
-    rows = await ranking.ranked(session, scope, limit, offset, ranking.Order(order))
-    return RankingOut(
-        period=kind.value,
-        key=key,
+    order = ranking.Order(wanted.order)
+    rows = await ranking.ranked(session, scope, wanted.limit, wanted.offset, order)
+    out = RankingOut(
+        period=wanted.period,
+        key=wanted.key,
         point_type=pt.code,
-        order=ranking.Order(order).value,
-        department_id=department_id,
+        order=order.value,
+        department_id=wanted.department_id,
         rows=[RankingRowOut.model_validate(r, from_attributes=True) for r in rows],
     )
+    return out.model_dump_json().encode()
 
 
 class SnapshotIn(BaseModel):
