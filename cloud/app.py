@@ -14,13 +14,14 @@ from fastapi import FastAPI
 from cloud.api import problems
 from cloud.api.deps import Principal
 from cloud.api.principal_cache import PrincipalCache
-from cloud.api.ranking_cache import RankingCache
+from cloud.api.ranking_cache import RankingCache, RankingReads
 from cloud.api.routes import api_router
 from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
 from cloud.db.session import SessionFactory, create_engine, read_only_engine, session_factory
 from cloud.displays.publisher import DisplayPublisher
 from cloud.domain import retention
+from cloud.domain.ranking_version import open_stamp_reader
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
 
@@ -38,9 +39,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.settings = settings
         app.state.sessions = sessions = session_factory(engine)
         reader = read_only_engine(engine)
-        app.state.read_sessions = session_factory(reader)
+        app.state.read_sessions = read_sessions = session_factory(reader)
         app.state.principals = PrincipalCache[Principal]()
-        app.state.rankings = RankingCache()
+        stamps = await open_stamp_reader(engine, read_sessions)
+        app.state.rankings = RankingReads(cache=RankingCache(), stamps=stamps, sessions=read_sessions)
         app.state.master_key = settings.master()
         app.state.publisher = app.state.worker = None
         tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
@@ -57,6 +59,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await stamps.aclose()
             await reader.dispose()
             await engine.dispose()
 

@@ -1,4 +1,8 @@
-"""Request dependencies as ``Annotated`` aliases: session, authenticated principal with a role, publisher."""
+"""Request dependencies as ``Annotated`` aliases: session, authenticated principal with a role, publisher.
+
+Every dependency is ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a
+thread hop per request for what is an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ class Principal:
         return Person(token_id=self.token_id, role=self.role, member_id=self.member_id)
 
 
-def get_principal_cache(request: Request) -> PrincipalCache[Principal]:
+async def get_principal_cache(request: Request) -> PrincipalCache[Principal]:
     cache: PrincipalCache[Principal] = request.app.state.principals
     return cache
 
@@ -66,13 +70,12 @@ PrincipalCacheDep = Annotated[PrincipalCache[Principal], Depends(get_principal_c
 
 
 async def get_principal(
-    request: Request,
-    cache: PrincipalCacheDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise problem(401, "a bearer token is required (Authorization: Bearer <token>)", challenge)
+    cache: PrincipalCache[Principal] = request.app.state.principals  # not a dependency: µs count here
     token_hash = hash_token(credentials.credentials)
     principal = cache.get(token_hash)
     if principal is not None:
@@ -105,7 +108,7 @@ OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
 PlatformAdmin = Annotated[Principal, Depends(require(Role.PLATFORM_ADMIN))]
 
 
-def get_publisher(request: Request) -> DisplayPublisher | None:
+async def get_publisher(request: Request) -> DisplayPublisher | None:
     publisher: DisplayPublisher | None = request.app.state.publisher
     return publisher
 
@@ -113,7 +116,7 @@ def get_publisher(request: Request) -> DisplayPublisher | None:
 PublisherDep = Annotated[DisplayPublisher | None, Depends(get_publisher)]
 
 
-def get_master_key(request: Request) -> MasterKey:
+async def get_master_key(request: Request) -> MasterKey:
     master: MasterKey = request.app.state.master_key
     return master
 
@@ -127,7 +130,7 @@ class Page:
     offset: int
 
 
-def get_page(  # every list route takes these two
+async def get_page(  # every list route takes these two
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
 ) -> Page:
     return Page(limit=limit, offset=offset)

@@ -12,6 +12,9 @@ import dataclasses
 from collections import OrderedDict
 from typing import Final
 
+from cloud.db.session import SessionFactory
+from cloud.domain.ranking_version import StampReader
+
 DEFAULT_MAX_ENTRIES: Final = 1024
 DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024  # a top-500 body is about 40 kB
 
@@ -72,3 +75,12 @@ class RankingCache:
     def _drop(self, key: RankingKey, body: _Body) -> None:
         del self._bodies[key]
         self._bytes -= len(body.content)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class RankingReads:
+    """What the ranking route reads with: the cache, the stamps, and read sessions for a miss."""
+
+    cache: RankingCache
+    stamps: StampReader
+    sessions: SessionFactory

@@ -11,7 +11,7 @@ from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas_people import DepartmentIn, DepartmentOut
 from cloud.db.models import Department, Member
-from cloud.domain import audit_log
+from cloud.domain import audit_log, ranking_version
 from cloud.domain.departments import would_cycle
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -61,6 +61,7 @@ async def update_department(
     if await would_cycle(session, principal.org_id, department_id, body.parent_id):
         raise problem(422, "a department cannot be moved under itself or one of its sub-departments")
     department.name, department.parent_id = body.name, body.parent_id
+    await ranking_version.bump(session, principal.org_id)  # department rankings cover the subtree
     await audit_log.record(
         session,
         principal.org_id,
@@ -82,6 +83,7 @@ async def delete_department(department_id: PathId, session: SessionDep, principa
     if (await session.execute(child)).first() or (await session.execute(member)).first():
         raise problem(409, f"department {department_id} still has sub-departments or members")
     await session.delete(department)
+    await ranking_version.bump(session, principal.org_id)  # its cached rankings must answer 404 now
     await audit_log.record(
         session, principal.org_id, principal.actor(), "department.delete", f"department:{department_id}"
     )

@@ -23,7 +23,7 @@ from cloud.api.schemas_people import (
 )
 from cloud.db.base import utc_now
 from cloud.db.models import Consent, Department, Member, MemberStatus, Organisation
-from cloud.domain import audit_log, keys, members
+from cloud.domain import audit_log, keys, members, ranking_version
 from cloud.domain.departments import subtree
 from cloud.privacy import normalise_phone
 
@@ -123,6 +123,7 @@ async def update_member(
         setattr(member, name, value)
     if changes.get("status") == MemberStatus.LEFT:
         member.left_at = utc_now()
+    await ranking_version.bump(session, principal.org_id)  # rankings show names and departments
     await audit_log.record(
         session,
         principal.org_id,
@@ -140,6 +141,7 @@ async def erase_member(member_id: PathId, session: SessionDep, principal: OrgAdm
     """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
     members.erase(member)
+    await ranking_version.bump(session, principal.org_id)  # erased members leave the rankings
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.erase", f"member:{member_id}"
     )
