@@ -3,9 +3,10 @@
 Rule: every transaction that moves a balance calls ``bump`` before it commits (the ledger does, for
 every path through it; set-based ingest does too), and so does every change of what else a ranking
 shows: a member's name, status or department (member update and erasure, retention), the department
-tree (department update and delete). Point types cannot change; new members have no balance yet. The counter commits or rolls back with the change,
-so any process that reads the version also sees the balances of that version or newer: a cached
-ranking stored under version V is valid for exactly as long as the row still reads V.
+tree (department update and delete). Point types cannot change; new members have no balance yet.
+The counter commits or rolls back with the change, so any process that reads the version also sees
+the balances of that version or newer: a cached ranking stored under version V is valid for exactly
+as long as the row still reads V.
 
 Read the version before the ranking: under READ COMMITTED (PostgreSQL) the ranking read may see a
 newer commit than the version read did, which only ever stores fresher content under an older
