@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Balance, Department, Member, MemberStatus
@@ -95,7 +95,7 @@ async def _many_balances(session: AsyncSession, count: int) -> ranking.Scope:
     """``count`` members with monthly balances, inserted as sets; statistics refreshed."""
     t = await factories.tenant(session)
     await session.execute(
-        Member.__table__.insert(),
+        insert(Member),
         [
             {"org_id": t.org_id, "display_name": f"M{i}", "status": "active", "minor": False}
             for i in range(count)
