@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas_people import DepartmentIn, DepartmentOut
@@ -37,14 +37,14 @@ async def create_department(body: DepartmentIn, session: SessionDep, principal: 
 
 
 @router.get("")
-async def list_departments(session: SessionDep, principal: Viewer, page: PageDep) -> list[DepartmentOut]:
+async def list_departments(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[DepartmentOut]:
     """The organisation's departments (each with its parent: the client draws the tree)."""
     query = select(Department).where(Department.org_id == principal.org_id).order_by(Department.id)
     return [DepartmentOut.model_validate(d) for d in await page_of(session, query, page)]
 
 
 @router.get("/{department_id}")
-async def get_department(department_id: PathId, session: SessionDep, principal: Viewer) -> DepartmentOut:
+async def get_department(department_id: PathId, session: ReadSessionDep, principal: Viewer) -> DepartmentOut:
     """One department."""
     return DepartmentOut.model_validate(
         await owned(session, Department, department_id, principal.org_id, "department")

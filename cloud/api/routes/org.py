@@ -10,7 +10,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, PlatformAdmin, PrincipalCacheDep, SessionDep, Viewer
+from cloud.api.deps import (
+    OrgAdmin,
+    PageDep,
+    PathId,
+    PlatformAdmin,
+    PrincipalCacheDep,
+    ReadSessionDep,
+    SessionDep,
+    Viewer,
+)
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import OrgOut, Text
@@ -96,7 +105,7 @@ async def create_organisation(body: NewOrgIn, session: SessionDep, principal: Pl
 
 
 @router.get("/org")
-async def get_org(session: SessionDep, principal: Viewer) -> OrgDetailOut:
+async def get_org(session: ReadSessionDep, principal: Viewer) -> OrgDetailOut:
     """The organisation the token belongs to, with its settings."""
     return OrgDetailOut.model_validate(await session.get_one(Organisation, principal.org_id))
 
@@ -152,7 +161,7 @@ async def create_token(body: ApiTokenIn, session: SessionDep, principal: OrgAdmi
 
 
 @router.get("/tokens")
-async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
+async def list_tokens(session: ReadSessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
     """The organisation's tokens (never their secrets)."""
     query = select(ApiToken).where(ApiToken.org_id == principal.org_id).order_by(ApiToken.id)
     return [TokenOut.model_validate(t) for t in await page_of(session, query, page)]
@@ -174,7 +183,7 @@ async def revoke_token(
 
 @router.get("/audit")
 async def list_audit(
-    session: SessionDep, principal: OrgAdmin, page: PageDep, action: str | None = None
+    session: ReadSessionDep, principal: OrgAdmin, page: PageDep, action: str | None = None
 ) -> list[AuditOut]:
     """The audit log, newest first, optionally one action (e.g. ``ledger.approve``)."""
     query = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
@@ -185,7 +194,7 @@ async def list_audit(
 
 
 @router.get("/audit/verify")
-async def verify_audit(session: SessionDep, principal: OrgAdmin) -> AuditVerifyOut:
+async def verify_audit(session: ReadSessionDep, principal: OrgAdmin) -> AuditVerifyOut:
     """Check the organisation's audit chain: any edited, removed or reordered entry is reported."""
     problems = await audit_log.verify(session, principal.org_id)
     count = select(AuditEntry.id).where(AuditEntry.org_id == principal.org_id)
