@@ -13,12 +13,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from cloud.api import docs_assets, health, problems
+from cloud.api.deps import Principal
+from cloud.api.principal_cache import PrincipalCache
+from cloud.api.ranking_cache import RankingCache, RankingReads
 from cloud.api.routes import api_router
 from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
-from cloud.db.session import SessionFactory, create_engine, session_factory
+from cloud.db.session import SessionFactory, create_engine, read_only_engine, session_factory
 from cloud.displays.publisher import DisplayPublisher
 from cloud.domain import retention
+from cloud.domain.ranking_version import open_stamp_reader
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
 from cloud.startup_report import log_startup
@@ -38,6 +42,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
         await upgrade_head(engine)
         app.state.settings = settings
         app.state.sessions = sessions = session_factory(engine)
+        reader = read_only_engine(engine)
+        app.state.read_sessions = read_sessions = session_factory(reader)
+        app.state.principals = PrincipalCache[Principal]()
+        stamps = await open_stamp_reader(engine, read_sessions)
+        app.state.rankings = RankingReads(cache=RankingCache(), stamps=stamps, sessions=read_sessions)
         app.state.master_key = master
         app.state.publisher = app.state.worker = None
         tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
@@ -54,6 +63,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await stamps.aclose()
+            await reader.dispose()
             await engine.dispose()
 
     app = FastAPI(title="MPM Edge cloud", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

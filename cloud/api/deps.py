@@ -1,4 +1,8 @@
-"""Request dependencies as ``Annotated`` aliases: session, authenticated principal with a role, publisher."""
+"""Request dependencies as ``Annotated`` aliases: session, authenticated principal with a role, publisher.
+
+Every dependency is ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a
+thread hop per request for what is an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.api.principal_cache import PrincipalCache
 from cloud.api.problems import problem
 from cloud.db.models import Role
 from cloud.db.models.orgs import ROLE_ORDER
@@ -18,6 +23,7 @@ from cloud.domain.audit_log import Actor
 from cloud.domain.orgs import token_record
 from cloud.domain.workflow import Person
 from cloud.privacy import MasterKey
+from cloud.security import hash_token
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -27,7 +33,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.read_sessions() as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# For routes that only read: never waits for a writer (SQLite: deferred, query-only connections).
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,18 +61,34 @@ class Principal:
         return Person(token_id=self.token_id, role=self.role, member_id=self.member_id)
 
 
+async def get_principal_cache(request: Request) -> PrincipalCache[Principal]:
+    cache: PrincipalCache[Principal] = request.app.state.principals
+    return cache
+
+
+PrincipalCacheDep = Annotated[PrincipalCache[Principal], Depends(get_principal_cache)]
+
+
 async def get_principal(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise problem(401, "a bearer token is required (Authorization: Bearer <token>)", challenge)
-    record = await token_record(session, credentials.credentials)
+    cache: PrincipalCache[Principal] = request.app.state.principals  # not a dependency: µs count here
+    token_hash = hash_token(credentials.credentials)
+    principal = cache.get(token_hash)
+    if principal is not None:
+        return principal
+    async with request.app.state.read_sessions() as session:  # only on a miss (see principal_cache)
+        record = await token_record(session, credentials.credentials)
     if record is None:
         raise problem(401, "the bearer token is unknown, expired or revoked", challenge)
-    return Principal(
+    principal = Principal(
         org_id=record.org_id, role=Role(record.role), token_id=record.id, member_id=record.member_id
     )
+    cache.put(token_hash, principal, token_id=record.id, expires_at=record.expires_at)
+    return principal
 
 
 def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -79,7 +108,7 @@ OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
 PlatformAdmin = Annotated[Principal, Depends(require(Role.PLATFORM_ADMIN))]
 
 
-def get_publisher(request: Request) -> DisplayPublisher | None:
+async def get_publisher(request: Request) -> DisplayPublisher | None:
     publisher: DisplayPublisher | None = request.app.state.publisher
     return publisher
 
@@ -87,7 +116,7 @@ def get_publisher(request: Request) -> DisplayPublisher | None:
 PublisherDep = Annotated[DisplayPublisher | None, Depends(get_publisher)]
 
 
-def get_master_key(request: Request) -> MasterKey:
+async def get_master_key(request: Request) -> MasterKey:
     master: MasterKey = request.app.state.master_key
     return master
 
@@ -101,7 +130,7 @@ class Page:
     offset: int
 
 
-def get_page(  # every list route takes these two
+async def get_page(  # every list route takes these two
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
 ) -> Page:
     return Page(limit=limit, offset=offset)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import Balance, EntrySource, EntryStatus, LedgerEntry
+from cloud.domain import ranking_version
 from cloud.domain.periods import period_keys
 
 
@@ -103,3 +104,4 @@ async def _add_to_balances(session: AsyncSession, entry: LedgerEntry) -> None:
         set_={"points": Balance.points + statement.excluded.points},
     )
     await session.execute(statement)
+    await ranking_version.bump(session, entry.org_id)  # cached rankings of the org are stale now

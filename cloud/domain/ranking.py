@@ -14,7 +14,7 @@ import enum
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
@@ -84,34 +84,55 @@ def _minors(org_id: int, year: int) -> Select[int]:
 async def ranked(
     session: AsyncSession, scope: Scope, limit: int, offset: int = 0, order: Order = Order.TOP
 ) -> list[RankedMember]:
-    """One page of the scope's ranking (or of its reverse for ``Order.BOTTOM``)."""
-    base = select(Balance.member_id, Member.display_name, Balance.points).join(
-        Member, Member.id == Balance.member_id
-    )
-    ordering: tuple[UnaryExpression[Any], ...]
-    if order is Order.TOP:
-        ordering = (Balance.points.desc(), Member.display_name.asc(), Member.id.asc())
-    else:
-        ordering = (Balance.points.asc(), Member.display_name.desc(), Member.id.desc())
-    query = base.where(*_conditions(scope)).order_by(*ordering).limit(limit).offset(offset)
-    rows = (await session.execute(query)).all()
-    ranks = {p: await _rank_of(session, scope, p) for p in {r.points for r in rows}}
+    """One page of the scope's ranking (or of its reverse for ``Order.BOTTOM``), in one statement."""
+    rows = (await session.execute(page_query(scope, limit, offset, order))).all()
     return [
-        RankedMember(
-            rank=ranks[r.points], member_id=r.member_id, display_name=r.display_name, points=r.points
-        )
+        RankedMember(rank=r.rank, member_id=r.member_id, display_name=r.display_name, points=r.points)
         for r in rows
     ]
 
 
-async def _rank_of(session: AsyncSession, scope: Scope, points: int) -> int:
-    better = (
-        select(func.count())
-        .select_from(Balance)
+def page_query(scope: Scope, limit: int, offset: int, order: Order) -> Select[int, str, int, int]:
+    """The statement behind ``ranked``: a range scan of the ranking index, not of the whole scope.
+
+    A member's rank depends only on the members with more points. So the page of the best ``limit``
+    after ``offset`` is found among the members with at least the points of the
+    ``offset + limit``-th best (the prefix); RANK() over that prefix is the rank over the whole scope.
+    From the bottom, the prefix is the members with at most the points of the ``offset + limit``-th
+    worst, and a rank is 1 + (members in scope) - (members with no more points), a COUNT window.
+    """
+    conditions = _conditions(scope)
+    joined = select(Balance.points).join(Member, Member.id == Balance.member_id).where(*conditions)
+    rank: ColumnElement[int]
+    if order is Order.TOP:
+        edge = joined.order_by(Balance.points.desc()).limit(offset + limit).subquery()
+        in_prefix = Balance.points >= select(func.min(edge.c.points)).scalar_subquery()
+        rank = func.rank().over(order_by=Balance.points.desc())
+    else:
+        edge = joined.order_by(Balance.points.asc()).limit(offset + limit).subquery()
+        in_prefix = Balance.points <= select(func.max(edge.c.points)).scalar_subquery()
+        in_scope = joined.with_only_columns(func.count()).scalar_subquery()
+        rank = 1 + in_scope - func.count().over(order_by=Balance.points.asc())
+    prefix = (
+        select(Balance.member_id, Member.display_name, Balance.points, rank.label("rank"))
         .join(Member, Member.id == Balance.member_id)
-        .where(*_conditions(scope), Balance.points > points)
+        .where(*conditions, in_prefix)
+        .subquery()
     )
-    return 1 + int((await session.execute(better)).scalar_one())
+    return (
+        select(prefix.c.member_id, prefix.c.display_name, prefix.c.points, prefix.c.rank)
+        .order_by(*_listing_order(prefix, order))
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def _listing_order(prefix: Subquery, order: Order) -> tuple[UnaryExpression[Any], ...]:
+    # Ties are listed by display name, then member id; the bottom list is the top list reversed.
+    columns = (prefix.c.points, prefix.c.display_name, prefix.c.member_id)
+    if order is Order.TOP:
+        return (columns[0].desc(), columns[1].asc(), columns[2].asc())
+    return (columns[0].asc(), columns[1].desc(), columns[2].desc())
 
 
 async def top(

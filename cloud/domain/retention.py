@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import AttendancePunch, Member, MemberStatus, Organisation
-from cloud.domain import audit_log, members
+from cloud.domain import audit_log, members, ranking_version
 
 DEFAULT_PUNCH_MONTHS = 13
 DEFAULT_LEFT_YEARS = 2
@@ -62,6 +62,8 @@ async def apply_retention(session: AsyncSession, org: Organisation, now: dt.date
     for member in (await session.execute(gone.order_by(Member.id))).scalars():
         members.erase(member)
         anonymised += 1
+    if anonymised:
+        await ranking_version.bump(session, org.id)  # erased members leave the rankings
     report = RetentionReport(
         org_id=org.id,
         punches_before=punches_before,

@@ -184,6 +184,7 @@ async def test_only_whitelisted_fields_reach_the_sign_for_every_kind(
             "display",
             "agent",
             "balance",
+            "ranking_version",
             "ledger_entry",
             "attendance_rule",
             "point_rule",

@@ -75,6 +75,7 @@ async def test_only_whitelisted_fields_reach_the_sign(
             "display",
             "agent",
             "balance",
+            "ranking_version",
             "ledger_entry",
             "attendance_rule",
             "point_rule",

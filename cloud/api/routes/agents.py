@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PublisherDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PublisherDep, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.problems import not_found, problem
 from cloud.api.schemas import AgentIn, AgentOut
@@ -46,14 +46,14 @@ async def register_agent(body: AgentIn, session: SessionDep, principal: OrgAdmin
 
 
 @router.get("")
-async def list_agents(session: SessionDep, principal: Viewer, page: PageDep) -> list[AgentOut]:
+async def list_agents(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[AgentOut]:
     """The organisation's agents."""
     query = select(Agent).where(Agent.org_id == principal.org_id).order_by(Agent.id)
     return [AgentOut.model_validate(a) for a in await page_of(session, query, page)]
 
 
 @router.get("/{agent_id}")
-async def get_agent(agent_id: str, session: SessionDep, principal: Viewer) -> AgentOut:
+async def get_agent(agent_id: str, session: ReadSessionDep, principal: Viewer) -> AgentOut:
     """One agent with its last reported status."""
     return AgentOut.model_validate(await agent_by_id(session, agent_id, principal.org_id))
 
@@ -161,7 +161,7 @@ async def send_command(
 
 @router.get("/{agent_id}/commands")
 async def list_commands(
-    agent_id: str, session: SessionDep, principal: Viewer, page: PageDep
+    agent_id: str, session: ReadSessionDep, principal: Viewer, page: PageDep
 ) -> list[CommandOut]:
     """The agent's commands, newest first, each with where it stands."""
     agent = await agent_by_id(session, agent_id, principal.org_id)
@@ -170,7 +170,7 @@ async def list_commands(
 
 
 @router.get("/{agent_id}/commands/{cmd_id}")
-async def get_command(agent_id: str, cmd_id: str, session: SessionDep, principal: Viewer) -> CommandOut:
+async def get_command(agent_id: str, cmd_id: str, session: ReadSessionDep, principal: Viewer) -> CommandOut:
     """One command: queued, expired, delivered, succeeded or failed (with the agent's detail)."""
     agent = await agent_by_id(session, agent_id, principal.org_id)
     query = select(AgentCommand).where(AgentCommand.agent_pk == agent.id, AgentCommand.cmd_id == cmd_id)

@@ -9,7 +9,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from cloud.api.deps import Manager, OrgAdmin, PageDep, PublisherDep, QueryId, SessionDep, Viewer
+from cloud.api.deps import (
+    Manager,
+    OrgAdmin,
+    PageDep,
+    PublisherDep,
+    QueryId,
+    ReadSessionDep,
+    SessionDep,
+    Viewer,
+)
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import (
@@ -67,7 +76,7 @@ async def create_attendance_rule(
 
 @router.get("/attendance-rules")
 async def list_attendance_rules(
-    session: SessionDep, principal: Viewer, page: PageDep
+    session: ReadSessionDep, principal: Viewer, page: PageDep
 ) -> list[AttendanceRuleOut]:
     """The organisation's attendance rules."""
     query = (
@@ -78,7 +87,7 @@ async def list_attendance_rules(
 
 @router.get("/punches")
 async def list_punches(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Viewer,
     page: PageDep,
     member_id: QueryId = None,
@@ -175,7 +184,7 @@ async def correct_attendance(
 
 @router.get("/attendance/corrections")
 async def list_corrections(
-    session: SessionDep, principal: Viewer, page: PageDep, member_id: QueryId = None
+    session: ReadSessionDep, principal: Viewer, page: PageDep, member_id: QueryId = None
 ) -> list[CorrectionOut]:
     """Corrections, newest first, optionally of one member."""
     query = select(AttendanceCorrection).where(AttendanceCorrection.org_id == principal.org_id)

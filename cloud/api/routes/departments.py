@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas_people import DepartmentIn, DepartmentOut
 from cloud.db.models import Department, Member
-from cloud.domain import audit_log
+from cloud.domain import audit_log, ranking_version
 from cloud.domain.departments import would_cycle
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -37,14 +37,14 @@ async def create_department(body: DepartmentIn, session: SessionDep, principal: 
 
 
 @router.get("")
-async def list_departments(session: SessionDep, principal: Viewer, page: PageDep) -> list[DepartmentOut]:
+async def list_departments(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[DepartmentOut]:
     """The organisation's departments (each with its parent: the client draws the tree)."""
     query = select(Department).where(Department.org_id == principal.org_id).order_by(Department.id)
     return [DepartmentOut.model_validate(d) for d in await page_of(session, query, page)]
 
 
 @router.get("/{department_id}")
-async def get_department(department_id: PathId, session: SessionDep, principal: Viewer) -> DepartmentOut:
+async def get_department(department_id: PathId, session: ReadSessionDep, principal: Viewer) -> DepartmentOut:
     """One department."""
     return DepartmentOut.model_validate(
         await owned(session, Department, department_id, principal.org_id, "department")
@@ -61,6 +61,7 @@ async def update_department(
     if await would_cycle(session, principal.org_id, department_id, body.parent_id):
         raise problem(422, "a department cannot be moved under itself or one of its sub-departments")
     department.name, department.parent_id = body.name, body.parent_id
+    await ranking_version.bump(session, principal.org_id)  # department rankings cover the subtree
     await audit_log.record(
         session,
         principal.org_id,
@@ -82,6 +83,7 @@ async def delete_department(department_id: PathId, session: SessionDep, principa
     if (await session.execute(child)).first() or (await session.execute(member)).first():
         raise problem(409, f"department {department_id} still has sub-departments or members")
     await session.delete(department)
+    await ranking_version.bump(session, principal.org_id)  # its cached rankings must answer 404 now
     await audit_log.record(
         session, principal.org_id, principal.actor(), "department.delete", f"department:{department_id}"
     )

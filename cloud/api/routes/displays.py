@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, PublisherDep, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import agent_by_id, owned, page_of, point_type_by_code
 from cloud.api.problems import problem
 from cloud.api.schemas import DisplayIn, DisplayOut, DisplayUpdate
@@ -90,7 +90,7 @@ async def update_display(
 
 
 @router.get("")
-async def list_displays(session: SessionDep, principal: Viewer, page: PageDep) -> list[DisplayOut]:
+async def list_displays(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[DisplayOut]:
     """The organisation's displays."""
     query = select(Display).where(Display.org_id == principal.org_id).order_by(Display.id)
     return [DisplayOut.model_validate(d) for d in await page_of(session, query, page)]

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import select
 
-from cloud.api.deps import Manager, PageDep, PathId, PublisherDep, QueryId, SessionDep, Viewer
+from cloud.api.deps import Manager, PageDep, PathId, PublisherDep, QueryId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import LedgerEntryIn, LedgerEntryOut
 from cloud.api.schemas_ledger import AppealIn, AppealOut, LedgerEventIn, RevocationIn
@@ -55,7 +55,7 @@ async def create_entry(
 
 @router.get("")
 async def list_entries(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Viewer,
     page: PageDep,
     member_id: QueryId = None,

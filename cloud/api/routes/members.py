@@ -9,7 +9,17 @@ from fastapi import APIRouter, Body, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import Manager, MasterKeyDep, OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
+from cloud.api.deps import (
+    Manager,
+    MasterKeyDep,
+    OrgAdmin,
+    PageDep,
+    PathId,
+    QueryId,
+    ReadSessionDep,
+    SessionDep,
+    Viewer,
+)
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas import MemberIn, MemberOut, MemberPatch
@@ -23,7 +33,7 @@ from cloud.api.schemas_people import (
 )
 from cloud.db.base import utc_now
 from cloud.db.models import Consent, Department, Member, MemberStatus, Organisation
-from cloud.domain import audit_log, keys, members
+from cloud.domain import audit_log, keys, members, ranking_version
 from cloud.domain.departments import subtree
 from cloud.privacy import normalise_phone
 
@@ -63,7 +73,7 @@ async def create_member(body: MemberIn, session: SessionDep, principal: Manager)
 
 @router.get("")
 async def list_members(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Viewer,
     page: PageDep,
     department_id: QueryId = None,
@@ -104,7 +114,7 @@ async def export_members(session: SessionDep, principal: OrgAdmin) -> Response:
 
 
 @router.get("/{member_id}")
-async def get_member(member_id: PathId, session: SessionDep, principal: Viewer) -> MemberOut:
+async def get_member(member_id: PathId, session: ReadSessionDep, principal: Viewer) -> MemberOut:
     """One member (sensitive fields are not part of this answer)."""
     return MemberOut.model_validate(await owned(session, Member, member_id, principal.org_id, "member"))
 
@@ -123,6 +133,7 @@ async def update_member(
         setattr(member, name, value)
     if changes.get("status") == MemberStatus.LEFT:
         member.left_at = utc_now()
+    await ranking_version.bump(session, principal.org_id)  # rankings show names and departments
     await audit_log.record(
         session,
         principal.org_id,
@@ -140,6 +151,7 @@ async def erase_member(member_id: PathId, session: SessionDep, principal: OrgAdm
     """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
     members.erase(member)
+    await ranking_version.bump(session, principal.org_id)  # erased members leave the rankings
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.erase", f"member:{member_id}"
     )
@@ -235,7 +247,7 @@ async def record_consent(
 
 @router.get("/{member_id}/consents")
 async def list_consents(
-    member_id: PathId, session: SessionDep, principal: Viewer, page: PageDep
+    member_id: PathId, session: ReadSessionDep, principal: Viewer, page: PageDep
 ) -> list[ConsentOut]:
     """A member's consent history, newest first (the newest per kind is in force)."""
     await owned(session, Member, member_id, principal.org_id, "member")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PlatformAdmin, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PlatformAdmin, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import page_of
 from cloud.api.problems import problem
 from cloud.api.routes.tokens import token_lifetime
@@ -99,7 +99,7 @@ async def create_organisation(
 
 
 @router.get("/org")
-async def get_org(session: SessionDep, principal: Viewer) -> OrgDetailOut:
+async def get_org(session: ReadSessionDep, principal: Viewer) -> OrgDetailOut:
     """The organisation the token belongs to, with its settings."""
     return OrgDetailOut.model_validate(await session.get_one(Organisation, principal.org_id))
 
@@ -130,7 +130,7 @@ async def update_org(body: OrgSettingsIn, session: SessionDep, principal: OrgAdm
 
 @router.get("/audit")
 async def list_audit(
-    session: SessionDep, principal: OrgAdmin, page: PageDep, action: str | None = None
+    session: ReadSessionDep, principal: OrgAdmin, page: PageDep, action: str | None = None
 ) -> list[AuditOut]:
     """The audit log, newest first, optionally one action (e.g. ``ledger.approve``)."""
     query = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
@@ -141,7 +141,7 @@ async def list_audit(
 
 
 @router.get("/audit/verify")
-async def verify_audit(session: SessionDep, principal: OrgAdmin) -> AuditVerifyOut:
+async def verify_audit(session: ReadSessionDep, principal: OrgAdmin) -> AuditVerifyOut:
     """Check the organisation's audit chain: any edited, removed or reordered entry is reported."""
     problems = await audit_log.verify(session, principal.org_id)
     count = select(AuditEntry.id).where(AuditEntry.org_id == principal.org_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import page_of, point_type_by_code
 from cloud.api.problems import problem
 from cloud.api.schemas import PointTypeIn, PointTypeOut, RuleIn, RuleOut
@@ -37,7 +37,7 @@ async def create_point_type(body: PointTypeIn, session: SessionDep, principal: O
 
 
 @router.get("/point-types")
-async def list_point_types(session: SessionDep, principal: Viewer, page: PageDep) -> list[PointTypeOut]:
+async def list_point_types(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[PointTypeOut]:
     """The organisation's point types."""
     query = select(PointType).where(PointType.org_id == principal.org_id).order_by(PointType.id)
     return [PointTypeOut.model_validate(p) for p in await page_of(session, query, page)]
@@ -66,7 +66,7 @@ async def create_rule(body: RuleIn, session: SessionDep, principal: OrgAdmin) ->
 
 
 @router.get("/rules")
-async def list_rules(session: SessionDep, principal: Viewer, page: PageDep) -> list[RuleOut]:
+async def list_rules(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[RuleOut]:
     """The organisation's rule catalogue."""
     query = select(PointRule).where(PointRule.org_id == principal.org_id).order_by(PointRule.id)
     return [RuleOut.model_validate(r) for r in await page_of(session, query, page)]

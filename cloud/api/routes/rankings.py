@@ -2,6 +2,8 @@
 
 Red list = ``order=top`` (best first), black list = ``order=bottom`` (worst first). Ranks are
 standard competition ranks over the whole scope (1, 2, 2, 4), ties listed by display name then id.
+A ranking is answered from pre-serialised bytes while the organisation's ranking version stands
+(``ranking_cache``); computing one costs a statement, checking the cache one primary-key read.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, QueryId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of, point_type_by_code
 from cloud.api.problems import problem
+from cloud.api.ranking_cache import RankingKey, RankingReads
 from cloud.api.schemas import Id, Out, RankingOut, RankingRowOut, Text
 from cloud.db.models import Department, Organisation, RankingSnapshot
 from cloud.domain import audit_log, ranking, snapshots
@@ -29,7 +33,7 @@ KEY_FORMATS = "day YYYY-MM-DD, week YYYY-Www, month YYYY-MM, quarter YYYY-Qn, ye
 
 @router.get("/rankings", response_model=RankingOut)
 async def get_ranking(
-    session: SessionDep,
+    request: Request,
     principal: Viewer,
     point_type: str,
     period: PeriodKind = PeriodKind.MONTH,
@@ -38,35 +42,56 @@ async def get_ranking(
     order: ranking.Order = ranking.Order.TOP,
     limit: Annotated[int, Query(ge=1, le=500)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> RankingOut:
+) -> Response:
     """One page of a period's ranking (default: the current period in the organisation's time zone)."""
     kind = PeriodKind(period)
-    if key is None:
-        org = await session.get_one(Organisation, principal.org_id)
-        key = period_key(kind, today(org.time_zone))
-    elif not is_valid_key(kind, key):
+    if key is not None and not is_valid_key(kind, key):
         raise problem(422, f"key {key!r} is not a valid {kind.value} key ({KEY_FORMATS})")
-    pt = await point_type_by_code(session, point_type, principal.org_id)
-    departments = None
-    if department_id is not None:
-        await owned(session, Department, department_id, principal.org_id, "department")
-        departments = await subtree(session, principal.org_id, department_id)
-    scope = ranking.Scope(
+    reads: RankingReads = request.app.state.rankings  # not a dependency: each one costs µs here
+    current = await reads.stamps.stamp(principal.org_id)  # before the ranking: see ranking_version
+    wanted = RankingKey(
         org_id=principal.org_id,
+        role=principal.role.value,
+        point_type=point_type,
+        period=kind.value,
+        key=key or period_key(kind, today(current.time_zone)),
+        department_id=department_id,
+        order=ranking.Order(order).value,
+        limit=limit,
+        offset=offset,
+    )
+    body = reads.cache.get(wanted, current.version)
+    if body is None:
+        async with reads.sessions() as session:
+            body = await _ranking_body(session, wanted)
+        reads.cache.put(wanted, current.version, body)
+    return Response(content=body, media_type="application/json")
+
+
+async def _ranking_body(session: AsyncSession, wanted: RankingKey) -> bytes:
+    pt = await point_type_by_code(session, wanted.point_type, wanted.org_id)
+    departments = None
+    if wanted.department_id is not None:
+        await owned(session, Department, wanted.department_id, wanted.org_id, "department")
+        departments = await subtree(session, wanted.org_id, wanted.department_id)
+    scope = ranking.Scope(
+        org_id=wanted.org_id,
         point_type_id=pt.id,
-        period_kind=kind.value,
-        period_key=key,
+        period_kind=wanted.period,
+        period_key=wanted.key,
         department_ids=departments,
     )
-    rows = await ranking.ranked(session, scope, limit, offset, ranking.Order(order))
-    return RankingOut(
-        period=kind.value,
-        key=key,
+    order = ranking.Order(wanted.order)
+    rows = await ranking.ranked(session, scope, wanted.limit, wanted.offset, order)
+    out = RankingOut(
+        period=wanted.period,
+        key=wanted.key,
         point_type=pt.code,
-        order=ranking.Order(order).value,
-        department_id=department_id,
+        order=order.value,
+        department_id=wanted.department_id,
         rows=[RankingRowOut.model_validate(r, from_attributes=True) for r in rows],
     )
+    return out.model_dump_json().encode()
 
 
 class SnapshotIn(BaseModel):
@@ -129,7 +154,7 @@ async def freeze_ranking(body: SnapshotIn, session: SessionDep, principal: OrgAd
 
 @router.get("/ranking-snapshots")
 async def list_snapshots(
-    session: SessionDep, principal: Viewer, page: PageDep, period: PeriodKind | None = None
+    session: ReadSessionDep, principal: Viewer, page: PageDep, period: PeriodKind | None = None
 ) -> list[SnapshotOut]:
     """Frozen rankings, newest first."""
     query = select(RankingSnapshot).where(RankingSnapshot.org_id == principal.org_id)
@@ -140,7 +165,7 @@ async def list_snapshots(
 
 
 @router.get("/ranking-snapshots/{snapshot_id}")
-async def get_snapshot(snapshot_id: PathId, session: SessionDep, principal: Viewer) -> SnapshotOut:
+async def get_snapshot(snapshot_id: PathId, session: ReadSessionDep, principal: Viewer) -> SnapshotOut:
     """One frozen ranking."""
     return SnapshotOut.model_validate(
         await owned(session, RankingSnapshot, snapshot_id, principal.org_id, "ranking snapshot")

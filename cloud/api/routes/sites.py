@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, SessionDep, Viewer
+from cloud.api.deps import OrgAdmin, PageDep, PathId, ReadSessionDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
 from cloud.api.schemas import SiteIn, SiteOut
 from cloud.db.models import Site
@@ -33,14 +33,14 @@ async def create_site(body: SiteIn, session: SessionDep, principal: OrgAdmin) ->
 
 
 @router.get("")
-async def list_sites(session: SessionDep, principal: Viewer, page: PageDep) -> list[SiteOut]:
+async def list_sites(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[SiteOut]:
     """The organisation's sites."""
     query = select(Site).where(Site.org_id == principal.org_id).order_by(Site.id)
     return [SiteOut.model_validate(s) for s in await page_of(session, query, page)]
 
 
 @router.get("/{site_id}")
-async def get_site(site_id: PathId, session: SessionDep, principal: Viewer) -> SiteOut:
+async def get_site(site_id: PathId, session: ReadSessionDep, principal: Viewer) -> SiteOut:
     """One site."""
     return SiteOut.model_validate(await owned(session, Site, site_id, principal.org_id, "site"))
 

@@ -14,7 +14,16 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import OrgAdmin, PageDep, PathId, Principal, SessionDep, Viewer
+from cloud.api.deps import (
+    OrgAdmin,
+    PageDep,
+    PathId,
+    Principal,
+    PrincipalCacheDep,
+    ReadSessionDep,
+    SessionDep,
+    Viewer,
+)
 from cloud.api.lookups import owned, page_of
 from cloud.api.problems import problem
 from cloud.api.schemas_people import ApiTokenIn, IssuedTokenOut, TokenOut
@@ -75,38 +84,51 @@ async def create_token(
 
 
 @router.get("/tokens")
-async def list_tokens(session: SessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
+async def list_tokens(session: ReadSessionDep, principal: OrgAdmin, page: PageDep) -> list[TokenOut]:
     """The organisation's tokens (never their secrets)."""
     query = select(ApiToken).where(ApiToken.org_id == principal.org_id).order_by(ApiToken.id)
     return [TokenOut.model_validate(t) for t in await page_of(session, query, page)]
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: PathId, session: SessionDep, principal: OrgAdmin) -> None:
-    """Revoke a token: it stops working at once."""
+async def revoke_token(
+    token_id: PathId, session: SessionDep, principal: OrgAdmin, principals: PrincipalCacheDep
+) -> None:
+    """Revoke a token: it stops working at once here, within seconds in other API processes."""
     record = await owned(session, ApiToken, token_id, principal.org_id, "token")
     record.revoked_at = record.revoked_at or utc_now()
     await audit_log.record(
         session, principal.org_id, principal.actor(), "token.revoke", f"api_token:{token_id}"
     )
     await session.commit()
+    principals.forget(token_id)
 
 
 @router.post("/tokens/{token_id}/rotate", status_code=201)
 async def rotate_a_token(
-    token_id: PathId, request: Request, session: SessionDep, principal: OrgAdmin
+    token_id: PathId,
+    request: Request,
+    session: SessionDep,
+    principal: OrgAdmin,
+    principals: PrincipalCacheDep,
 ) -> IssuedTokenOut:
     """Revoke a token and issue its successor atomically; answers the new secret (shown once)."""
     old = await owned(session, ApiToken, token_id, principal.org_id, "token")
     _check_may_issue(principal, Role(old.role))
-    return await _rotate(session, old, principal, request)
+    issued = await _rotate(session, old, principal, request)
+    principals.forget(token_id)
+    return issued
 
 
 @router.post("/token/rotate", status_code=201)
-async def rotate_own_token(request: Request, session: SessionDep, principal: Viewer) -> IssuedTokenOut:
+async def rotate_own_token(
+    request: Request, session: SessionDep, principal: Viewer, principals: PrincipalCacheDep
+) -> IssuedTokenOut:
     """Rotate the token this request is made with: it stops working, its successor is answered."""
     old = await session.get_one(ApiToken, principal.token_id)
-    return await _rotate(session, old, principal, request)
+    issued = await _rotate(session, old, principal, request)
+    principals.forget(old.id)
+    return issued
 
 
 async def _rotate(

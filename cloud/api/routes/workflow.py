@@ -8,7 +8,16 @@ from fastapi import APIRouter, Header, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.api.deps import Manager, OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
+from cloud.api.deps import (
+    Manager,
+    OrgAdmin,
+    PageDep,
+    PathId,
+    PublisherDep,
+    ReadSessionDep,
+    SessionDep,
+    Viewer,
+)
 from cloud.api.lookups import owned, page_of, point_type_by_code
 from cloud.api.schemas_ledger import (
     AppealDecisionIn,
@@ -52,7 +61,7 @@ async def create_event(
 
 @router.get("/ledger-events")
 async def list_events(
-    session: SessionDep, principal: Viewer, page: PageDep, status: EntryStatus | None = None
+    session: ReadSessionDep, principal: Viewer, page: PageDep, status: EntryStatus | None = None
 ) -> list[LedgerEventOut]:
     """Events, newest first; ``status=pending`` is the approval queue."""
     query = select(LedgerEvent).where(LedgerEvent.org_id == principal.org_id)
@@ -63,7 +72,7 @@ async def list_events(
 
 
 @router.get("/ledger-events/{event_id}")
-async def get_event(event_id: PathId, session: SessionDep, principal: Viewer) -> LedgerEventOut:
+async def get_event(event_id: PathId, session: ReadSessionDep, principal: Viewer) -> LedgerEventOut:
     """One event with its members."""
     return await _event_out(session, await owned(session, LedgerEvent, event_id, principal.org_id, "event"))
 
@@ -106,7 +115,7 @@ async def _audit(
 
 
 @router.get("/appeals")
-async def list_appeals(session: SessionDep, principal: Viewer, page: PageDep) -> list[AppealOut]:
+async def list_appeals(session: ReadSessionDep, principal: Viewer, page: PageDep) -> list[AppealOut]:
     """Appeals, newest first."""
     query = select(Appeal).where(Appeal.org_id == principal.org_id).order_by(Appeal.id.desc())
     return [AppealOut.model_validate(a) for a in await page_of(session, query, page)]
@@ -172,7 +181,7 @@ async def set_authority_limit(
 
 @router.get("/authority-limits")
 async def list_authority_limits(
-    session: SessionDep, principal: Viewer, page: PageDep
+    session: ReadSessionDep, principal: Viewer, page: PageDep
 ) -> list[AuthorityLimitOut]:
     """Every manager's authority limits."""
     query = (

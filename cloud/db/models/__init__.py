@@ -21,6 +21,7 @@ from cloud.db.models.points import (
 )
 from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
+from cloud.db.models.ranking_version import RankingVersion
 from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "PointType",
     "Quarantine",
     "RankingSnapshot",
+    "RankingVersion",
     "Role",
     "Site",
 ]
