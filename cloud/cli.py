@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import ipaddress
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from cloud.db.migrate import upgrade_head
 from cloud.db.models import Organisation, OrgKind, Role
 from cloud.db.session import create_engine, session_factory
 from cloud.deploy.anonymous_probe import open_broker_refusal
+from cloud.deploy.broker_config import is_ip_address
 from cloud.deploy.cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
@@ -181,19 +181,11 @@ def _ca_init(settings: CloudSettings, args: argparse.Namespace) -> int:
         return 1
     print(directory / CA_CERT_FILE)
     if args.broker_host:
-        ips = [host for host in args.broker_host if _is_ip(host)]
-        names = [host for host in args.broker_host if not _is_ip(host)]
+        ips = [host for host in args.broker_host if is_ip_address(host)]
+        names = [host for host in args.broker_host if not is_ip_address(host)]
         cert, _key = ca.issue_server_cert(names, ips).write(directory, "broker")
         print(cert)
     return 0
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 async def _verify_audit(session: AsyncSession, only: int | None) -> int:

@@ -127,8 +127,8 @@ def write_broker_files(plan: BrokerPlan, ca: CertificateAuthority) -> BrokerFile
     """Issue the broker certificate and write every file with modes the broker user can read."""
     group = broker_group(plan.broker_user)
     plan.out.mkdir(mode=0o755, parents=True, exist_ok=True)
-    ips = [name for name in plan.hostnames if _is_ip(name)]
-    names = [name for name in plan.hostnames if not _is_ip(name)]
+    ips = [name for name in plan.hostnames if is_ip_address(name)]
+    names = [name for name in plan.hostnames if not is_ip_address(name)]
     certificate, key = ca.issue_server_cert(names, ips).write(plan.out, "broker")
     key.chmod(0o640)
     hand_to_group(key, group)
@@ -169,7 +169,8 @@ def open_ca_dir_to_broker(ca_dir: Path) -> None:
     (ca_dir / CRL_FILE).chmod(0o644)
 
 
-def _is_ip(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
+    """True for an IPv4 or IPv6 address (it goes into a certificate as an IP, not a DNS name)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
