@@ -1,5 +1,6 @@
 """The edge↔cloud contract (shared/DESIGN.md): topics, messages, event data. Defined once, here."""
 
+from firmware_protocols.sync._json import loads as load_contract_json
 from firmware_protocols.sync.errors import SyncProtocolError
 from firmware_protocols.sync.event_data import (
     ZK_PUNCH_STATES,
@@ -66,6 +67,7 @@ __all__ = [
     "decode_event",
     "decode_status",
     "encode",
+    "load_contract_json",
     "parse_topic",
     "subscription",
     "topic",

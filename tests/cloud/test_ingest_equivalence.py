@@ -262,6 +262,8 @@ async def _snapshot(session: AsyncSession, org_id: int, topic: str) -> dict[str,
         ),
         "ledger_order": [e.idempotency_key for e in sorted(ledger, key=lambda e: e.id)],
         "balances": sorted((names[b.member_id], b.period_kind, b.period_key, b.points) for b in balances),
-        "quarantine": sorted((q.payload, q.payload_text, q.event_id, q.error) for q in quarantined),
+        "quarantine": sorted(
+            (q.payload_prefix, q.payload_size, q.payload_sha256, q.event_id, q.error) for q in quarantined
+        ),
         "refused": refused,
     }

@@ -94,6 +94,12 @@ def _open_connections(metrics_port: int) -> int:
     return int(float(line.rsplit(" ", 1)[1]))
 
 
+def _refused_enough(config: Path) -> dict[str, int] | None:
+    counters = _lan_counters(config)
+    refused = counters.get("refused_global", 0) + counters.get("refused_per_address", 0)
+    return counters if refused >= IDLE_CONNECTIONS - 2 * CAP else None
+
+
 def _post_punch(port: int, sn: str, source: str) -> int | None:
     """One ATTLOG upload for ``sn`` from ``source`` (a terminal on another host); None: refused."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
@@ -134,7 +140,8 @@ def test_idle_and_half_sent_floods_leave_the_agent_up_small_and_serving(tmp_path
             assert _sync(honest), log_tail(config)  # during the attack
             # control: a terminal on another host, not bound yet, is a stranger: refused at accept
             assert _post_punch(push_port, LATE, LATE_HOST) is None
-            counters = _lan_counters(config)
+            # the status file is written periodically: wait until it has caught up with the attack
+            counters = wait_for(lambda: _refused_enough(config), timeout=30, what="refusals in the status")
             assert agent.poll() is None, log_tail(config)
             peak_kib = rss_kib(agent.pid, "VmHWM")
         assert peak_kib <= RSS_LIMIT_KIB, f"peak RSS {peak_kib} KiB"
