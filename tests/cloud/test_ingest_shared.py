@@ -69,6 +69,9 @@ async def test_two_workers_share_the_batches_and_store_each_event_once(
                     await publisher.publish(sync.topic(agent, sync.Channel.EVENTS), payload, qos=1)
         expected = 2 * len(AGENTS) * BATCHES_PER_AGENT
         await async_wait_for(lambda: _ready(len(acks) >= expected), timeout=60, what=f"{expected} acks")
+        # a worker counts its ack once the publish returned, which may be after the observer got it
+        counted = lambda: _ready(sum(w.acked_batches for w in workers) >= len(acks))  # noqa: E731
+        await async_wait_for(counted, timeout=30, what="the workers' ack counters")
         listening.cancel()
     sent = {e.id for per_agent in batches.values() for b in per_agent for e in b.events}
     async with sessions() as session:
