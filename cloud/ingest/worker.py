@@ -155,10 +155,14 @@ class IngestWorker:
 
 
 def _close_socket(client: aiomqtt.Client | None) -> None:
-    """Close what a failed connect left open (aiomqtt does not when the CONNACK never comes)."""
-    sock = client._client.socket() if client is not None else None
-    if sock is not None:
-        sock.close()
+    """Close what a failed connect left open (aiomqtt does not when the CONNACK never comes).
+
+    Through paho's own close, which first unregisters the socket from the event loop: closing the
+    bare socket left its callbacks registered, and once the descriptor number was reused by the next
+    connection they hit it ("Bad file descriptor") and the reconnect hung.
+    """
+    if client is not None:
+        client._client._sock_close()
 
 
 def _payload_bytes(payload: object) -> bytes:
