@@ -20,7 +20,8 @@ import resource
 from typing import Final
 
 # Descriptors kept free for everything that is not a LAN client: the outbox database and its WAL,
-# the MQTT link, serial ports, log files, the event loop's own pipes.
+# the MQTT link, serial ports, log files, the event loop's own pipes, and refused sockets in the
+# few accept batches not yet closed (server.ACCEPT_BATCH each).
 DESCRIPTOR_RESERVE: Final = 128
 
 

@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK = 16_384  # also the StreamReader limit: at most 2 x this is buffered per socket unread
 CLOSE_WAIT_S = 5.0  # on close, how long connections get to finish a handler call already running
+# asyncio accepts up to ``backlog`` sockets per wake-up and uses the same number for listen(). A refused
+# socket is closed a few loop turns after its accept, so under a flood several batches are open at
+# once: the batch must be shallow for them to fit in DESCRIPTOR_RESERVE. The kernel's queue stays deep
+# so that connections wait there (not in SYN retries) while the batches drain.
+ACCEPT_BATCH = 16
+LISTEN_BACKLOG = 256
 
 
 class _Reject(Exception):
@@ -108,8 +114,11 @@ class HttpServer:
     async def start(self) -> None:
         """Bind and start accepting connections."""
         self._server = await asyncio.start_server(
-            self._serve_connection, self._host, self._port, limit=READ_CHUNK
+            self._serve_connection, self._host, self._port, limit=READ_CHUNK, backlog=ACCEPT_BATCH
         )
+        for listening in self._server.sockets:
+            with listening.dup() as same_socket:  # listen() again: the kernel queue, not the batch
+                same_socket.listen(LISTEN_BACKLOG)
 
     async def serve_forever(self) -> None:
         """Serve until cancelled, then close every connection."""
