@@ -28,6 +28,8 @@ from edge_agent.link.commands import Handler
 from edge_agent.observability import AgentSources, ObservabilityServer
 from edge_agent.outbox import Outbox, OutboxClosed
 from edge_agent.runtime_state import publish_runtime_state, runtime_state_path
+from edge_agent.signage.wiring import confirm_fresh
+from edge_agent.signage.wiring import programmes as sign_programmes
 from edge_agent.status import StatusReporter
 from edge_agent.supervisor import Supervisor, TaskFactory
 from edge_agent.systemd_notify import Watchdog, stopping
@@ -94,7 +96,8 @@ class Agent:
             tombstones=outbox.tombstones,
             state_dir=self.config.outbox.path.parent,
         )
-        display = DisplayRouter(outbox, drivers.signs)
+        programmes = sign_programmes(self.config.devices, drivers.signs, link_up=self._link_up)
+        display = DisplayRouter(outbox, programmes, on_delivery=lambda: confirm_fresh(programmes))
         status = StatusReporter(outbox, self.health, interval_s=self.config.status_interval_s)
         device_commands = DeviceCommands(drivers.runners, outbox).handlers()
         commands = CommandRunner(outbox, {**device_commands, **self._command_handlers})
@@ -109,6 +112,8 @@ class Agent:
                 state_path, self.runtime_state, self.supervisor.changed
             ),
         }
+        for name, programme in programmes.items():
+            workers[f"programme:{name}"] = programme.run
         for name, driver in drivers.runners.items():
             workers[f"driver:{name}"] = driver.run
             if isinstance(driver, LanServer):
@@ -117,6 +122,9 @@ class Agent:
             observability = self.observability = self._observability_server(outbox, drivers.runners)
             workers["observability"] = observability.run
         return workers
+
+    def _link_up(self) -> bool:
+        return self.link is not None and self.link.connected.is_set()
 
     def _observability_server(self, outbox: Outbox, drivers: Mapping[str, Runnable]) -> ObservabilityServer:
         settings = self.config.observability

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final, Protocol
 
 from edge_agent.outbox import Outbox
@@ -42,8 +42,10 @@ class Sign(Protocol):
 
 
 class DisplayRouter:
-    def __init__(self, outbox: Outbox, signs: Mapping[str, Sign]) -> None:
-        self._outbox, self._signs = outbox, signs
+    def __init__(
+        self, outbox: Outbox, signs: Mapping[str, Sign], *, on_delivery: Callable[[], None] = lambda: None
+    ) -> None:
+        self._outbox, self._signs, self._on_delivery = outbox, signs, on_delivery
         self.applied_version: int | None = None
         self.ignored = 0
         self.bad_persisted = 0
@@ -53,6 +55,7 @@ class DisplayRouter:
     async def handle(self, payload: bytes) -> bool:
         """Apply a ``down/display`` payload; False when it is stale. Raises SyncProtocolError if bad."""
         content = decode_display(payload)
+        self._on_delivery()  # even a stale or repeated delivery shows the cloud's content is current
         if not self._is_newer(content):
             self.ignored += 1
             return False

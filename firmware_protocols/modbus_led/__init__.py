@@ -7,8 +7,12 @@ this package turns ranking content into register writes and a register image bac
 from firmware_protocols.modbus_led.codec import (
     MAX_WRITE_REGISTERS,
     apply_writes,
+    coalesce,
+    content_image,
+    decode_clock,
     decode_registers,
     encode_brightness,
+    encode_clock,
     encode_command,
     encode_content,
     encode_version,
@@ -16,7 +20,14 @@ from firmware_protocols.modbus_led.codec import (
 )
 from firmware_protocols.modbus_led.errors import ModbusLedEncodeError, ModbusLedError
 from firmware_protocols.modbus_led.fields import decode_unsigned, shown_text
-from firmware_protocols.modbus_led.messages import Command, DisplayedContent, DisplayedRow, Status, WriteBlock
+from firmware_protocols.modbus_led.messages import (
+    Command,
+    DisplayedContent,
+    DisplayedRow,
+    Face,
+    Status,
+    WriteBlock,
+)
 from firmware_protocols.modbus_led.profiles import DEFAULT_PROFILE, PROFILES, RegisterProfile
 
 __all__ = [
@@ -26,15 +37,20 @@ __all__ = [
     "Command",
     "DisplayedContent",
     "DisplayedRow",
+    "Face",
     "ModbusLedEncodeError",
     "ModbusLedError",
     "RegisterProfile",
     "Status",
     "WriteBlock",
     "apply_writes",
+    "coalesce",
+    "content_image",
+    "decode_clock",
     "decode_registers",
     "decode_unsigned",
     "encode_brightness",
+    "encode_clock",
     "encode_command",
     "encode_content",
     "encode_version",

@@ -11,6 +11,7 @@ there is no feed()/next_message(): ``decode_registers`` takes a register image a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -23,8 +24,8 @@ from firmware_protocols.modbus_led.fields import (
     encode_text,
     encode_unsigned,
 )
-from firmware_protocols.modbus_led.messages import Command, DisplayedContent, DisplayedRow, WriteBlock
-from firmware_protocols.modbus_led.profiles import RegisterProfile
+from firmware_protocols.modbus_led.messages import Command, DisplayedContent, DisplayedRow, Face, WriteBlock
+from firmware_protocols.modbus_led.profiles import CLOCK_REGISTERS, RegisterProfile
 
 MAX_WRITE_REGISTERS: Final = 123  # FC16 limit (Modbus application protocol 1.1b3 §6.12)
 MAX_BRIGHTNESS: Final = 15
@@ -54,6 +55,7 @@ def content_image(
     title: str,
     dwell_s: int,
     brightness: int | None,
+    face: Face = Face.ROWS,
 ) -> dict[int, int]:
     """Every content register (address → value) except the version."""
     if not 0 <= dwell_s <= 0xFFFF:
@@ -67,6 +69,7 @@ def content_image(
     image[profile.page_count] = page_count(profile, len(kept))
     image[profile.dwell_s] = dwell_s
     image[profile.row_count] = len(kept)
+    image[profile.face] = face
     if brightness is not None:
         image[profile.brightness] = brightness
     return image
@@ -116,6 +119,21 @@ def encode_brightness(profile: RegisterProfile, level: int) -> WriteBlock:
     return WriteBlock(address=profile.brightness, registers=(level,))
 
 
+def encode_clock(profile: RegisterProfile, now: dt.datetime) -> WriteBlock:
+    """Set the module's clock to ``now`` as the wall shows it (year, month, day, hour, minute, second)."""
+    values = (now.year, now.month, now.day, now.hour, now.minute, now.second)
+    return WriteBlock(address=profile.clock, registers=values)
+
+
+def decode_clock(profile: RegisterProfile, registers: Sequence[int]) -> dt.datetime | None:
+    """The clock last set in ``registers`` (naive, wall time), or None when it holds no valid time."""
+    year, month, day, hour, minute, second = registers[profile.clock : profile.clock + CLOCK_REGISTERS]
+    try:
+        return dt.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - a wall clock has no zone
+    except ValueError:
+        return None
+
+
 def encode_command(profile: RegisterProfile, command: Command) -> WriteBlock:
     return WriteBlock(address=profile.control, registers=(int(command),))
 
@@ -154,4 +172,5 @@ def decode_registers(profile: RegisterProfile, registers: Sequence[int]) -> Disp
         page_count=registers[profile.page_count],
         dwell_s=registers[profile.dwell_s],
         version=decode_unsigned(version_words, profile.word_order),
+        face=Face.CLOCK if registers[profile.face] == Face.CLOCK else Face.ROWS,
     )

@@ -15,6 +15,13 @@ class Command(enum.IntEnum):
     TEST_PATTERN = 3  # light every dot
 
 
+class Face(enum.IntEnum):
+    """Values of the face register: what the module draws under the title."""
+
+    ROWS = 0  # the ranking rows (or text lines), paged
+    CLOCK = 1  # the module's own clock, live
+
+
 class Status(enum.IntEnum):
     """Values of the status register, written by the module."""
 
@@ -43,6 +50,7 @@ class DisplayedContent:
     page_count: int
     dwell_s: int
     version: int
+    face: Face = Face.ROWS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Final, Literal
 
+CLOCK_REGISTERS: Final = 6
 TextEncoding = Literal["gbk", "utf-16be", "ascii"]
 ByteOrder = Literal["big", "little"]
 
@@ -39,6 +40,8 @@ class RegisterProfile:
     text_encoding: TextEncoding
     text_byte_order: ByteOrder  # "big": the first text byte is the register's high byte
     word_order: ByteOrder  # "big": an int32's high word at the lower address
+    clock: int  # 6 registers: year, month, day, hour, minute, second (site-local); the module runs it
+    face: int  # what the module shows: Face.ROWS (title + rows) or Face.CLOCK (title + its own clock)
 
     @property
     def span(self) -> int:
@@ -55,6 +58,8 @@ class RegisterProfile:
             self.ranks + self.rows,
             self.texts + self.rows * self.text_registers,
             self.points + 2 * self.rows,
+            self.clock + CLOCK_REGISTERS,
+            self.face + 1,
         )
         return max(ends)
 
@@ -92,6 +97,8 @@ MPM_GBK: Final = RegisterProfile(
     text_encoding="gbk",
     text_byte_order="big",
     word_order="big",
+    clock=24,
+    face=30,
 )
 
 WIDE_UTF16: Final = RegisterProfile(
@@ -117,6 +124,8 @@ WIDE_UTF16: Final = RegisterProfile(
     text_encoding="utf-16be",
     text_byte_order="big",
     word_order="little",
+    clock=30,
+    face=36,
 )
 
 PROFILES: Final[dict[str, RegisterProfile]] = {p.name: p for p in (MPM_GBK, WIDE_UTF16)}

@@ -26,6 +26,7 @@ from simulators.alpha_sign.memory import SignMemory
 
 LOG_LENGTH = 50
 COUNTERS = (
+    "bytes_received",
     "frames_ok",
     "with_checksum",
     "without_checksum",
@@ -77,6 +78,7 @@ class AlphaSignDevice:
     def feed(self, data: bytes) -> tuple[list[bytes], bool]:
         """Take received bytes; returns (responses to send, whether the state changed)."""
         responses = [self.faults.chatter] if self.faults.chatter else []
+        self.counters["bytes_received"] += len(data)
         if self.faults.ignore:
             self.counters["ignored_bytes"] += len(data)
             return responses, False

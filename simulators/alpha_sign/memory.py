@@ -11,6 +11,9 @@ Rules modelled on the M-Protocol:
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from firmware_protocols.alpha_sign import (
@@ -45,7 +48,9 @@ def _latin1(data: bytes) -> str:
 
 
 class SignMemory:
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._time_set_at = 0.0
         self.config: dict[str, MemoryEntry] = {}
         self.texts: dict[str, WriteText] = {}
         self.strings: dict[str, bytes] = {}
@@ -72,7 +77,7 @@ class SignMemory:
             case MemoryConfiguration():
                 self._configure(command)
             case SetTime():
-                self.time = command
+                self.time, self._time_set_at = command, self._monotonic()
             case SetDate():
                 self.date = command
             case SetDayOfWeek():
@@ -141,10 +146,18 @@ class SignMemory:
         """The TEXT file on the face: the priority file if set, else ``A``."""
         return self.texts.get(PRIORITY_TEXT_LABEL) or self.texts.get(DEFAULT_TEXT_LABEL)
 
+    def clock_text(self) -> str:
+        """The sign's running clock, ``HH:MM``: the time last set plus the time since (``--:--`` unset)."""
+        if self.time is None:
+            return "--:--"
+        elapsed = dt.timedelta(seconds=self._monotonic() - self._time_set_at)
+        set_to = dt.datetime(2000, 1, 1, self.time.hour, self.time.minute, tzinfo=dt.UTC)  # wall time
+        return f"{set_to + elapsed:%H:%M}"
+
     def showing(self) -> list[list[str]]:
         """Pages of lines on the face now."""
         text = self.current_text()
-        return showing_pages(text.message, self.strings) if text else []
+        return showing_pages(text.message, self.strings, self.clock_text()) if text else []
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready picture of the memory (control bytes kept as Latin-1 characters)."""

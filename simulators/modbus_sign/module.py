@@ -9,10 +9,21 @@ register tells what the module does. Brightness takes effect at once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from firmware_protocols.modbus_led import Command, DisplayedContent, RegisterProfile, Status, decode_registers
+from firmware_protocols.modbus_led import (
+    Command,
+    DisplayedContent,
+    Face,
+    RegisterProfile,
+    Status,
+    decode_clock,
+    decode_registers,
+)
+from firmware_protocols.modbus_led.profiles import CLOCK_REGISTERS
 
 
 @dataclasses.dataclass
@@ -27,8 +38,10 @@ class Counters:
 class SignModule:
     """Register image + what the module currently shows."""
 
-    def __init__(self, profile: RegisterProfile) -> None:
+    def __init__(self, profile: RegisterProfile, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.profile = profile
+        self._monotonic = monotonic
+        self._clock_set_at = 0.0
         self.registers = [0] * profile.span
         self.showing: DisplayedContent | None = None
         self.counters = Counters()
@@ -42,6 +55,8 @@ class SignModule:
         self.counters.writes += 1
         self.registers[address : address + len(values)] = values
         touched = range(address, address + len(values))
+        if any(a in touched for a in range(self.profile.clock, self.profile.clock + CLOCK_REGISTERS)):
+            self._clock_set_at = self._monotonic()
         if self.profile.control in touched:
             self._command(self.registers[self.profile.control])
         if any(
@@ -71,13 +86,23 @@ class SignModule:
     def _set_status(self, status: Status) -> None:
         self.registers[self.profile.status] = status
 
+    def clock_text(self) -> str:
+        """The module's running clock, ``YYYY-MM-DD HH:MM``: the time last set plus the time since."""
+        set_to = decode_clock(self.profile, self.registers)
+        if set_to is None:
+            return "----------- --:--"
+        return f"{set_to + dt.timedelta(seconds=self._monotonic() - self._clock_set_at):%Y-%m-%d %H:%M}"
+
     def showing_lines(self) -> list[str]:
-        """The lines a person reads off the sign: the title, then ``rank name points`` rows."""
+        """The lines a person reads off the sign: the title, then ``rank name points`` rows (or the clock)."""
         if self.status == Status.TEST_PATTERN:
             return ["█" * 8]
         if self.showing is None:
             return []
-        rows = [f"{row.rank:>2} {row.name} {row.points}" for row in self.showing.rows]
+        if self.showing.face == Face.CLOCK:
+            rows = [self.clock_text()]
+        else:
+            rows = [f"{row.rank:>2} {row.name} {row.points}" for row in self.showing.rows]
         return [self.showing.title, *rows] if self.showing.title else rows
 
     def state(self) -> dict[str, Any]:
@@ -93,5 +118,6 @@ class SignModule:
             "page_count": shown.page_count if shown else 0,
             "dwell_s": shown.dwell_s if shown else 0,
             "brightness": min(self.registers[self.profile.brightness], 15),
+            "clock": self.clock_text(),
             "counters": dataclasses.asdict(self.counters),
         }

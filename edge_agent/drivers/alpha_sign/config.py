@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge_agent.signage.config import SignProgrammeConfig
+
 
 class AlphaSignConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -25,3 +27,4 @@ class AlphaSignConfig(BaseModel):
     stx_pause_s: float = Field(default=0.1, ge=0, le=1, description="pause after STX, as the spec asks")
     reset_pause_s: float = Field(default=1.0, ge=0, le=10, description="wait after memory configuration")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="longest wait between reopen attempts")
+    programme: SignProgrammeConfig = Field(default=SignProgrammeConfig(), description="playlist, schedules")

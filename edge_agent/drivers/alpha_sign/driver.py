@@ -54,7 +54,7 @@ class AlphaSignDriver:
     ) -> None:
         self._config = config
         self._health = health
-        self._clock = clock
+        self._clock = self._agent_clock = clock
         self._geometry = Geometry(columns=config.columns, rows=config.rows)
         self._lock = asyncio.Lock()  # one lock per serial line
         self._stream: ByteStream | None = None
@@ -78,6 +78,20 @@ class AlphaSignDriver:
                 backoff = await self._session(stream, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._config.reconnect_max_s)
+
+    async def set_clock(self, now: dt.datetime) -> None:
+        """Set the sign's clock to ``now`` (site-local) and keep ``now``'s zone for later sessions."""
+        zone, agent_clock = now.tzinfo, self._agent_clock
+        self._clock = lambda: agent_clock().astimezone(zone)
+        async with self._lock:
+            stream = self._stream
+            if stream is None:
+                return  # the next session sets it
+            try:
+                await self._send(stream, clock_commands(now))
+            except DeviceError as exc:
+                self._health.down(self.name, str(exc))
+                await stream.aclose()
 
     async def show(self, content: SignContent) -> None:
         """Make the sign show ``content``: send only what changed, or keep it for the next session."""

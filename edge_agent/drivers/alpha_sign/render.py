@@ -50,6 +50,8 @@ FILL: Final = "0"  # position: fill the face
 HOLD: Final = "b"  # mode: hold (no animation)
 ALWAYS: Final = "FFFF"  # TEXT start/stop times: always on
 STRING_TIMES: Final = "0000"
+CALL_TIME: Final = 0x13  # control code: the sign draws its own clock here
+LIVE_CLOCK: Final = "clock"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -128,8 +130,23 @@ def _row_call(item: Slot, string_label: str, picture_label: str) -> bytes:
     return bytes([CALL_STRING]) + string_label.encode()
 
 
+def live_clock(content: SignContent, geometry: Geometry) -> AlphaFiles:
+    """The title, then the sign's own time (call-time code): live, whatever the agent does."""
+    title = ascii_only(content.title)[: geometry.columns].encode("ascii")
+    message = title + bytes([NEW_LINE, CALL_TIME])
+    text = WriteText(label=DEFAULT_TEXT_LABEL, position=FILL, mode=HOLD, message=message)
+    strings = tuple(WriteString(label=label, text=b"") for label in row_labels(geometry))
+    return AlphaFiles(text=text, strings=strings)
+
+
 def render(content: SignContent, geometry: Geometry) -> AlphaFiles:
-    """The TEXT, STRING and picture files showing ``content`` on a sign of ``geometry``."""
+    """The TEXT, STRING and picture files showing ``content`` on a sign of ``geometry``.
+
+    A ``clock`` content without lines or rows is the live clock (``live_clock``); the cloud's older clock
+    content, a timestamp in ``lines``, is shown as the text it is.
+    """
+    if content.kind == LIVE_CLOCK and not content.lines and not content.rows:
+        return live_clock(content, geometry)
     shown: tuple[RankRow | str, ...] = content.lines or content.rows
     items: list[Slot] = [*shown[: geometry.rows]]
     items += [None] * (geometry.rows - len(items))

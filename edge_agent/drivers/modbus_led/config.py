@@ -10,6 +10,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge_agent.signage.config import SignProgrammeConfig
 from firmware_protocols.modbus_led import PROFILES
 
 
@@ -29,6 +30,7 @@ class ModbusLedConfig(BaseModel):
     timeout_s: float = Field(default=1.0, gt=0, description="time bound of one request")
     poll_s: float = Field(default=10.0, gt=0, description="how often an idle module's version is checked")
     dwell_s: int = Field(default=5, ge=0, le=65535, description="seconds each page stays up")
+    programme: SignProgrammeConfig = Field(default=SignProgrammeConfig(), description="playlist, schedules")
 
     @model_validator(mode="after")
     def _one_transport(self) -> Self:
