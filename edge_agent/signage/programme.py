@@ -158,8 +158,8 @@ class SignProgramme:
         raise AssertionError("position beyond the cycle")  # unreachable: position < total
 
     def next_change(self, now: dt.datetime) -> dt.datetime:
-        """The next instant the face may change without new input."""
-        candidates = [now + dt.timedelta(seconds=LINK_POLL_S)]
+        """The next instant the face may change by the clock alone (the link is polled besides)."""
+        candidates = [now + dt.timedelta(days=1)]
         if len(cycle := self._cycle()) > 1:
             total = sum(dwell for dwell, _ in cycle)
             position, end = int(now.timestamp()) % total, 0

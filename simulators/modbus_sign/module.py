@@ -30,6 +30,7 @@ from firmware_protocols.modbus_led.profiles import CLOCK_REGISTERS
 class Counters:
     reads: int = 0
     writes: int = 0
+    registers_written: int = 0
     applies: int = 0
     bad_commands: int = 0
     faults: int = 0
@@ -53,6 +54,7 @@ class SignModule:
     def write(self, address: int, values: Sequence[int]) -> None:
         """Apply a master's write of ``values`` at ``address`` and react to control/version."""
         self.counters.writes += 1
+        self.counters.registers_written += len(values)
         self.registers[address : address + len(values)] = values
         touched = range(address, address + len(values))
         if any(a in touched for a in range(self.profile.clock, self.profile.clock + CLOCK_REGISTERS)):
