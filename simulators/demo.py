@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,6 +26,8 @@ from typing import Any
 
 from simulators.demo_manager import DemoManager
 from simulators.state_file import read_state
+
+PICTURE_LINE = re.compile(r"\[dots (.)\]")  # a picture call on the Alpha sign's face
 
 AGENT_ID = "demo-agent"
 SIGN_NAME = "lobby"
@@ -206,7 +209,15 @@ def showing(state_dir: Path) -> list[str]:
     except (ValueError, OSError):
         return []
     lines = (state or {}).get("showing", [])
-    return [str(line) for line in lines] if isinstance(lines, list) else []
+    pictures = (state or {}).get("pictures", {})
+    return [with_picture_text(str(line), pictures) for line in lines] if isinstance(lines, list) else []
+
+
+def with_picture_text(line: str, pictures: dict[str, Any]) -> str:
+    """A picture-row marker ``[dots B]`` followed by the text the picture shows (its name and points)."""
+    match = PICTURE_LINE.fullmatch(line)
+    picture = pictures.get(match.group(1)) if match else None
+    return f"{line} {picture['text']}" if isinstance(picture, dict) and picture.get("text") else line
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -267,8 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def describe_line(line: str) -> str:
     """A sign line for the terminal; picture rows (Chinese names as SMALL DOTS) point at the PNG."""
-    if line.startswith("[dots ") and line.endswith("]"):
-        return f"{line}  (a picture row: Chinese text is drawn as dots, see alpha-sign.png)"
+    if line.startswith("[dots "):
+        return f"{line}  (a picture row: drawn as dots, see alpha-sign.png)"
     return line
 
 

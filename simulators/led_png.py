@@ -1,7 +1,7 @@
 """Render a sign face as an LED-dot PNG: one round dot per bitmap pixel on a dark board.
 
-Shared by the sign simulators: the Alpha sign passes Latin text through ``text_bitmap``; the Modbus
-sign can pass bitmaps of CJK glyphs straight to ``render_led_png``.
+Shared by the sign simulators: both pass bitmaps drawn with the signs' glyph font
+(``firmware_protocols.glyphs``) to ``render_led_png``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 Colour = tuple[int, int, int]
 AMBER: Colour = (255, 176, 0)
@@ -59,17 +59,3 @@ def _save_atomically(image: Image.Image, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def text_bitmap(lines: Sequence[str]) -> list[list[bool]]:
-    """Latin ``lines`` drawn with Pillow's built-in bitmap font, one line under the other."""
-    font = ImageFont.load_default_imagefont()
-    line_height = 12  # 11 dots of font plus one of headroom
-    width = max((int(font.getbbox(line)[2]) for line in lines if line), default=1)
-    height = max(1, len(lines) * (line_height + LINE_GAP) - LINE_GAP)
-    image = Image.new("1", (max(width, 1), height), 0)
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        printable = line.encode("latin-1", errors="replace").decode("latin-1")
-        draw.text((0, 1 + i * (line_height + LINE_GAP)), printable, font=font, fill=1)
-    return [[bool(image.getpixel((x, y))) for x in range(image.width)] for y in range(image.height)]

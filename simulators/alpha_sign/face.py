@@ -1,11 +1,16 @@
-"""The sign face as one bitmap: text lines in the Latin bitmap font, called pictures dot for dot."""
+"""The sign face as one bitmap: text lines in the signs' glyph font, called pictures dot for dot.
+
+Text lines are drawn with the same 16-dot font (8 dots a character) the agent draws picture rows
+with, so a picture row's points sit in the same columns as a text row's.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from simulators.led_png import LINE_GAP, text_bitmap
+from firmware_protocols.glyphs import render_text
+from simulators.led_png import LINE_GAP
 
 PICTURE_LINE = re.compile(r"\[dots (.)\]")
 
@@ -16,7 +21,7 @@ def _line_bitmap(line: str, pictures: dict[str, Any]) -> Bitmap:
     match = PICTURE_LINE.fullmatch(line)
     picture = pictures.get(match.group(1)) if match else None
     if picture is None:
-        return text_bitmap([line])
+        return [list(row) for row in render_text(line, height=16).rows]
     return [[digit != "0" for digit in row] for row in picture["rows"]]
 
 

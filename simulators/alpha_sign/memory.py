@@ -38,9 +38,15 @@ from firmware_protocols.alpha_sign.constants import (
     PRIORITY_TEXT_LABEL,
     SET_TIME,
 )
+from firmware_protocols.glyphs import read_text
 from simulators.alpha_sign.showing import showing_pages
 
 ALWAYS_WRITABLE_TEXT = frozenset({DEFAULT_TEXT_LABEL, PRIORITY_TEXT_LABEL})
+
+
+def picture_text(picture: WriteSmallDots) -> str:
+    """What a picture row says, read back with the font that drew it (for people and the demo)."""
+    return read_text([[digit != "0" for digit in row] for row in picture.rows])
 
 
 def _latin1(data: bytes) -> str:
@@ -177,7 +183,7 @@ class SignMemory:
             },
             "strings": {label: _latin1(text) for label, text in sorted(self.strings.items())},
             "pictures": {
-                label: {"height": p.height, "width": p.width, "rows": list(p.rows)}
+                label: {"height": p.height, "width": p.width, "rows": list(p.rows), "text": picture_text(p)}
                 for label, p in sorted(self.pictures.items())
             },
             "time": f"{self.time.hour:02d}:{self.time.minute:02d}" if self.time else None,
