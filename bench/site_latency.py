@@ -8,7 +8,8 @@ f. Device → cloud commit at 20 punches/s: from the moment the terminal records
    ack of that event (published right after its commit), seen by the bench's MQTT probe; the split
    at the events topic is in the line's reading.
 g. Time to display: an award through the API → the sign's state file shows the new leader; the sign
-   simulator writes its state as soon as a packet changes what it shows.
+   simulator writes its state as soon as a packet changes what it shows. Then coalescing
+   (``sign_coalescing``): a burst of 1,000 awards → how many publications and sign packets.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Final
 import httpx
 
 from bench import mqtt_probe
+from bench import sign_coalescing as coalescing
 from bench.cloud_db import AGENT_ID, Tenant, prepared
 from bench.measure import Goal, Sizes
 from bench.processes import START_TIMEOUT_S, agent_config, cloud_env, start_agent, start_cloud
@@ -52,6 +54,7 @@ SIGN: Final = "lobby"
 RATE: Final = 20.0
 SHANGHAI: Final = dt.timezone(dt.timedelta(hours=8))
 POLL_S: Final = 0.002
+DEBOUNCE_S: Final = 0.2  # mpm-cloud serve's default display_debounce_s
 SITE_MEMBERS: Final = 2_000  # one member per punch and per award: 3 + 1 runs of 300 punches and 20 awards
 
 
@@ -77,7 +80,11 @@ def run(sizes: Sizes, record: Recorder) -> None:
         raise ValueError("every punch and award needs a member of its own: shorten the window or the repeats")
     with _site() as site:
         _commit_latency(sizes, record, site, seconds)
-        _display_latency(sizes, record, site, awards)
+        headers = {"Authorization": f"Bearer {site.tenant.token}"}
+        with httpx.Client(base_url=site.api, headers=headers, timeout=30) as client:
+            making = _Awards(client, site)
+            _display_latency(sizes, record, site, awards, making)
+            _coalescing(sizes, record, site, making)
 
 
 @contextmanager
@@ -225,22 +232,45 @@ class _Awards:
         return out
 
 
-def _display_latency(sizes: Sizes, record: Recorder, site: Site, awards: int) -> None:
+def _display_latency(sizes: Sizes, record: Recorder, site: Site, awards: int, making: _Awards) -> None:
     """Row g: per repeat, ``awards`` awards each making a new leader; p50/p95/p99 of award → sign."""
-    headers = {"Authorization": f"Bearer {site.tenant.token}"}
-    with httpx.Client(base_url=site.api, headers=headers, timeout=30) as client:
-        making = _Awards(client, site)
-        runs = [making.times(awards) for _ in range(sizes.repeats)]
-        for name, cut in (("p50", 49), ("p95", 94), ("p99", 98)):
-            samples = tuple(round(statistics.quantiles(r, n=100, method="inclusive")[cut], 1) for r in runs)
-            goal = Goal(value=300, higher_is_better=False) if name == "p95" else None
-            label = f"award via API → sign shows it, {name}"
-            line = record.ours(
-                f"display-{name}", label, "ms", samples, against=None, why=WHY_DISPLAY, goal=goal,
-                row="g" if goal else "",
-            )  # fmt: skip
-            if sizes.profile and goal and not goal.met(line.median):
-                _profiled(site, line.key, record, lambda: making.times(awards))
+    runs = [making.times(awards) for _ in range(sizes.repeats)]
+    for name, cut in (("p50", 49), ("p95", 94), ("p99", 98)):
+        samples = tuple(round(statistics.quantiles(r, n=100, method="inclusive")[cut], 1) for r in runs)
+        goal = Goal(value=300, higher_is_better=False) if name == "p95" else None
+        label = f"award via API → sign shows it, {name}"
+        line = record.ours(
+            f"display-{name}", label, "ms", samples, against=None, why=WHY_DISPLAY, goal=goal,
+            row="g" if goal else "",
+        )  # fmt: skip
+        if sizes.profile and goal and not goal.met(line.median):
+            _profiled(site, line.key, record, lambda: making.times(awards))
+
+
+def _coalescing(sizes: Sizes, record: Recorder, site: Site, making: _Awards) -> None:
+    """Row g's companion: a 1,000-award burst → how many publications and sign packets (bounded)."""
+    awards = sizes.pick(coalescing.BURST, 100)
+    members = list(site.tenant.member_ids.values())
+    results = []
+    with coalescing.watching_display(site.broker_port, AGENT_ID) as publications:
+        for _ in range(sizes.repeats):
+            results.append(
+                coalescing.burst(
+                    api=site.api,
+                    token=site.tenant.token,
+                    member_ids=members,
+                    publications=publications,
+                    sign_packets=lambda: _sign_packets(site.sign_state),
+                    decisive_award=lambda: making.times(1)[0],
+                    awards=awards,
+                )
+            )
+    coalescing.record_lines(record, results, awards, debounce_s=DEBOUNCE_S)
+
+
+def _sign_packets(sign_state: Path) -> int:
+    counters = (read_state(sign_state) or {}).get("counters", {})
+    return int(counters.get("frames_ok", 0))
 
 
 def _award_to_sign(client: httpx.Client, member_id: int, points: int, sign_state: Path) -> float:
