@@ -86,7 +86,7 @@ class BurstResult:
 
 def post_burst(api: str, token: str, member_ids: list[int], awards: int) -> tuple[float, list[float]]:
     """Post ``awards`` +1 awards from THREADS clients at once; (seconds taken, answer times)."""
-    shares = [member_ids[i::THREADS] for i in range(THREADS)]
+    shares = [member_ids for _ in range(THREADS)]
     per_thread = [awards // THREADS + (i < awards % THREADS) for i in range(THREADS)]
 
     def worker(members: list[int], count: int) -> list[float]:
@@ -153,7 +153,8 @@ def record_lines(record: Recorder, results: list[BurstResult], awards: int, *, d
     seconds = [round(r.seconds, 2) for r in results]
     bounds = [int(s / debounce_s) + 2 for s in seconds]
     why = (
-        f"{awards:,} awards posted by {THREADS} API clients at once took {seconds} s per repeat; "
+        f"{awards:,} awards (+1 to one of the sign's rows each) posted by {THREADS} API clients at "
+        f"once took {seconds} s per repeat; "
         f"the publisher's minimum interval ({debounce_s} s) bounds publications to {bounds} (burst / "
         "interval + 2, the decisive award included). " + WHY_COALESCING
     )

@@ -221,14 +221,17 @@ class _Awards:
         self._site = site
         self._members = iter(sorted(site.tenant.member_ids.items(), key=lambda item: -int(item[0])))
         self._points = 10_000
+        self.leaders: list[int] = []  # member ids, the newest leader last
 
-    def times(self, awards: int) -> list[float]:
-        """Milliseconds from each award's POST to the sign showing it."""
+    def times(self, awards: int, *, above: int = 0) -> list[float]:
+        """Milliseconds from each award's POST to the sign showing it (``above``: extra headroom over
+        the last leader, for points others gained since)."""
         out = []
         for _ in range(awards):
-            self._points += 100
+            self._points += 100 + above
             _pin, member_id = next(self._members)
             out.append(_award_to_sign(self._client, member_id, self._points, self._site.sign_state))
+            self.leaders.append(member_id)
         return out
 
 
@@ -250,7 +253,7 @@ def _display_latency(sizes: Sizes, record: Recorder, site: Site, awards: int, ma
 def _coalescing(sizes: Sizes, record: Recorder, site: Site, making: _Awards) -> None:
     """Row g's companion: a 1,000-award burst → how many publications and sign packets (bounded)."""
     awards = sizes.pick(coalescing.BURST, 100)
-    members = list(site.tenant.member_ids.values())
+    members = making.leaders[-5:]  # the rows on the sign: every award of the burst changes one
     results = []
     with coalescing.watching_display(site.broker_port, AGENT_ID) as publications:
         for _ in range(sizes.repeats):
@@ -261,7 +264,7 @@ def _coalescing(sizes: Sizes, record: Recorder, site: Site, making: _Awards) -> 
                     member_ids=members,
                     publications=publications,
                     sign_packets=lambda: _sign_packets(site.sign_state),
-                    decisive_award=lambda: making.times(1)[0],
+                    decisive_award=lambda: making.times(1, above=awards)[0],
                     awards=awards,
                 )
             )
