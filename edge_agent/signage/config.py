@@ -76,7 +76,9 @@ class Announcement(Window):
 
 
 class SignProgrammeConfig(_Model):
-    time_zone: str = Field(default="UTC", description="the site's IANA zone, e.g. Asia/Shanghai")
+    time_zone: str | None = Field(
+        default=None, description="the site's IANA zone, e.g. Asia/Shanghai; unset: the agent's own zone"
+    )
     playlist: tuple[PlaylistItem, ...] = Field(
         default=(PlaylistItem(kind="cloud"),), min_length=1, max_length=16
     )
@@ -92,7 +94,9 @@ class SignProgrammeConfig(_Model):
 
     @field_validator("time_zone")
     @classmethod
-    def _known_zone(cls, name: str) -> str:
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
         try:
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -106,4 +110,15 @@ class SignProgrammeConfig(_Model):
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone schedules and the sign's clock follow (the agent's own when unset)."""
+        if self.time_zone is None:
+            return local_zone()
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+def local_zone() -> zoneinfo.ZoneInfo:
+    """The agent's zone (/etc/localtime, TZ), as the scheduler library reads it; UTC if unreadable."""
+    from tzlocal import get_localzone  # installed with apscheduler 3
+
+    zone = get_localzone()
+    return zone if isinstance(zone, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo("UTC")

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 
 from edge_agent.signage import Announcement, PlaylistItem, SignProgramme, SignProgrammeConfig, marked
+from edge_agent.signage.config import local_zone
 from tests.edge_agent.link.support import RecordingSign
 from tests.edge_agent.signage.support import ranking
 from tests.support.polling import async_wait_for
@@ -65,3 +66,30 @@ async def test_the_running_programme_shows_new_content_at_once() -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class ClockedSign(RecordingSign):
+    """A recording sign that also has a clock to set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock_set: list[dt.datetime] = []
+
+    async def set_clock(self, now: dt.datetime) -> None:
+        self.clock_set.append(now)
+
+
+async def test_the_signs_clock_is_set_at_start_and_at_each_clock_sync() -> None:
+    sign = ClockedSign()
+    config = SignProgrammeConfig(time_zone="Asia/Shanghai", clock_sync="0 4 * * *")
+    programme = SignProgramme("lobby", sign, config, clock=lambda: MONDAY_8)
+    await programme.tick(MONDAY_8)
+    await programme.tick(MONDAY_8 + dt.timedelta(hours=19))  # 03:00 next day: not yet
+    next_sync = MONDAY_8 + dt.timedelta(hours=20)  # 04:00 site time
+    assert programme.next_change(MONDAY_8 + dt.timedelta(hours=19)) == next_sync
+    await programme.tick(next_sync)
+    assert [f"{t:%d %H:%M %Z}" for t in sign.clock_set] == ["07 08:00 CST", "08 04:00 CST"]
+
+
+def test_without_a_time_zone_the_agents_own_zone_is_used() -> None:
+    assert SignProgrammeConfig().zone == local_zone()
