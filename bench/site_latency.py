@@ -257,8 +257,8 @@ def _coalescing(sizes: Sizes, record: Recorder, site: Site, making: _Awards) -> 
     results = []
     with coalescing.watching_display(site.broker_port, AGENT_ID) as publications:
         for _ in range(sizes.repeats):
-            results.append(
-                coalescing.burst(
+            try:
+                result = coalescing.burst(
                     api=site.api,
                     token=site.tenant.token,
                     member_ids=members,
@@ -267,7 +267,9 @@ def _coalescing(sizes: Sizes, record: Recorder, site: Site, making: _Awards) -> 
                     decisive_award=lambda: making.times(1, above=awards)[0],
                     awards=awards,
                 )
-            )
+            except AssertionError as exc:  # an award refused: the cloud's log says why
+                raise AssertionError(f"{exc}\ncloud log:\n{site.group.log_tail('cloud')[-3000:]}") from None
+            results.append(result)
     coalescing.record_lines(record, results, awards, debounce_s=DEBOUNCE_S)
 
 
