@@ -48,7 +48,9 @@ SUMMARY: Final = (
     "A simulated ZK terminal and Alpha sign, a real `mpm-agent run`, Mosquitto and `mpm-cloud serve` "
     "(SQLite). Commit latency: punches at 20/s, each timed from the terminal recording it to the "
     "cloud's ack of its event (sent after the commit), seen by the bench's MQTT client. Time to "
-    "display: `POST /ledger-entries` making a new leader → the sign simulator's state shows it."
+    "display: `POST /ledger-entries` making a new leader → the sign simulator's state shows it. "
+    "Coalescing: 1,000 awards posted at once to the members on the sign → display publications and "
+    "sign packets (bounded by the publisher's minimum interval), and what waiting costs each award."
 )
 SIGN: Final = "lobby"
 RATE: Final = 20.0
