@@ -62,6 +62,8 @@ async def deregister_org(
         )
     except RevocationUnavailable as error:
         raise problem(503, f"nothing was deleted: {error}") from error
+    except org_deletion.AlreadyDeregistered as error:  # a concurrent request got there first
+        raise problem(409, str(error)) from error
     await session.commit()
     for token_id in token_ids:
         request.app.state.principals.forget(token_id)

@@ -5,15 +5,21 @@ retired, its data key is gone, and its audit chain still verifies with the repor
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from cloud.app import create_app
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, AuditEntry, Member, OrgDataKey, Quarantine
-from cloud.domain import audit_log, keys
+from cloud.db.session import SessionFactory
+from cloud.domain import audit_log, keys, org_deletion
 from cloud.privacy import FieldCryptoError
+from cloud.settings import CloudSettings
+from tests.cloud import factories
 from tests.cloud.privacy.table_walk import rows_of, walk
 from tests.cloud.test_api import assert_problem, auth, make_tenant
 
@@ -170,3 +176,48 @@ async def test_a_deregistered_org_leaves_no_personal_data(app: FastAPI, client: 
     assert backup_key  # a backup's wrapped key needs the master rotated away: test_key_rotation.py
 
     assert (await client.get("/api/v1/org", headers=h)).status_code == 401  # its tokens are gone
+
+
+@pytest.fixture
+async def app_with_broken_ca(db_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The cloud with an agent CA directory configured that holds no CA: revocation cannot work."""
+    settings = CloudSettings(database_url=db_url, mqtt_url=None, enrolment_ca_dir=tmp_path / "no-ca")
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_nothing_is_deleted_when_an_agent_cannot_be_revoked(app_with_broken_ca: FastAPI) -> None:
+    app = app_with_broken_ca
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cloud.test") as client:
+        org_id, token = await plant(app, client, "Leaving Ltd", LEAVING.decode(), "box-leaving")
+        async with app.state.sessions() as session:
+            before = await walk(session, [LEAVING])
+        confirm = {"confirm_name": "Leaving Ltd"}
+        refused = await client.request("DELETE", "/api/v1/org", json=confirm, headers=auth(token))
+        assert_problem(refused, 503, "nothing was deleted")
+        async with app.state.sessions() as session:
+            assert await walk(session, [LEAVING]) == before
+            assert await audit_log.verify(session, org_id) == []
+        assert (await client.get("/api/v1/org", headers=auth(token))).status_code == 200
+
+
+async def test_an_organisation_leaves_once(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        t = await factories.tenant(session, "Once")
+        await session.commit()
+    report = None
+    for attempt in range(2):
+        async with sessions() as session:
+            if attempt == 0:
+                report = await org_deletion.deregister(
+                    session, t.org_id, audit_log.SYSTEM, revoke=lambda a: []
+                )
+                await session.commit()
+            else:
+                with pytest.raises(org_deletion.AlreadyDeregistered):
+                    await org_deletion.deregister(session, t.org_id, audit_log.SYSTEM, revoke=lambda a: [])
+    assert report is not None
+    assert report.deleted["api_token"] == 1
+    assert report.data_key_shredded is False  # it never had sensitive fields, so never a key
