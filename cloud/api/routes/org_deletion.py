@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.api.deps import OrgAdmin, SessionDep
 from cloud.api.problems import problem
+from cloud.api.schemas import Text
 from cloud.db.models import Organisation
 from cloud.deploy.retirement import RevocationUnavailable, revoke_certificates
 from cloud.domain import org_deletion
@@ -24,7 +25,7 @@ class OrgDeletionIn(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"confirm_name": "Acme"}]})
 
-    confirm_name: str = Field(min_length=1, max_length=200)
+    confirm_name: Text = Field(min_length=1, max_length=200)
 
 
 class DeletionReportOut(BaseModel):
