@@ -11,7 +11,9 @@ Rules
 - The data key is deleted with the rest (crypto-shredding): ciphertexts in backups stay noise once
   the master key that wrapped the backed-up data key is rotated away (``mpm-cloud keys rotate``).
 - Devices: erasing the members from every terminal is the roster's job; ``DeviceErasure`` is the
-  seam, called first, while the members and agents still exist.
+  seam, called first, while the members and agents still exist. What it queues must still reach the
+  agents: a retired agent gets no commands, and ``agent_command`` rows are deleted here, so a fan-out
+  that needs delivery must deliver (or keep its own record) before this runs.
 - One transaction: a failure (e.g. the CA cannot revoke) leaves everything as it was.
 """
 

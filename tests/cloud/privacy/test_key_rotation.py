@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 
 import httpx
+import pydantic
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -201,3 +202,13 @@ async def _wrap_under_old(db: str, orgs: int) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+def test_a_bad_previous_key_is_refused_naming_the_setting() -> None:
+    with pytest.raises(pydantic.ValidationError, match="master_key_previous"):
+        CloudSettings(master_key=NEW.to_base64(), master_key_previous="not base64!")
+    settings = CloudSettings(master_key=NEW.to_base64(), master_key_previous=OLD.to_base64())
+    assert settings.master().key_id == NEW.key_id
+    assert [k.key_id for k in settings.master().previous] == [OLD.key_id]
+    same = CloudSettings(master_key=NEW.to_base64(), master_key_previous=NEW.to_base64())
+    assert same.master().previous == ()  # the current key is not its own predecessor
