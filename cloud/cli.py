@@ -1,5 +1,5 @@
 """``mpm-cloud``: serve | migrate | create-org | token issue | seed-demo | audit verify | retention run |
-ca-init | broker-config | mqtt-identity."""
+keys rotate | ca-init | broker-config | mqtt-identity."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from cloud.domain import audit_log, retention
 from cloud.domain.demo import seed_demo
 from cloud.domain.orgs import create_org, issue_token, issue_token_record
 from cloud.env_file import load_env_file
+from cloud.keys import add_keys_commands, run_keys_command
 from cloud.settings import CloudSettings
 from cloud.startup_report import database_location, log_startup, sqlite_file
 from firmware_protocols import sync
@@ -137,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_IP",
         help="also write broker.crt/broker.key for this broker name or IP (repeatable)",
     )
+    add_keys_commands(commands)
     add_deploy_commands(commands)
     return parser
 
@@ -275,6 +277,8 @@ async def _run_once(settings: CloudSettings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         await upgrade_head(engine)
+        if args.command == "keys":
+            return await run_keys_command(settings, session_factory(engine), args)
         async with session_factory(engine)() as session:
             if args.command == "audit":
                 return await _verify_audit(session, args.org)

@@ -66,6 +66,9 @@ class CloudSettings(BaseSettings):
     # Production unless told otherwise: a forgotten setting must fail safe, not fall back to the dev key.
     environment: Literal["development", "production"] = "production"
     master_key: SecretStr | None = None  # base64 of 32 bytes; wraps every organisation's data key
+    # The master key being rotated away: still accepted for reading until ``mpm-cloud keys rotate``
+    # has re-wrapped every data key under ``master_key``; then remove it and destroy it.
+    master_key_previous: SecretStr | None = None
     allow_dev_key: bool = False
     # Lifetime of a bearer token issued without an explicit expiry (the first org-admin token included).
     token_lifetime_days: int = Field(default=90, ge=1, le=3650)
@@ -98,7 +101,7 @@ class CloudSettings(BaseSettings):
             raise ValueError("display_debounce_s must be ≥ 0")
         return value
 
-    @field_validator("master_key")
+    @field_validator("master_key", "master_key_previous")
     @classmethod
     def _valid_master_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
@@ -130,9 +133,14 @@ class CloudSettings(BaseSettings):
         refusal = self.master_key_refusal()
         if refusal is not None:
             raise MasterKeyMissing(refusal)
-        if self.master_key is None:
-            return DEV_MASTER_KEY
-        return MasterKey.from_base64(self.master_key.get_secret_value())
+        current = (
+            DEV_MASTER_KEY
+            if self.master_key is None
+            else MasterKey.from_base64(self.master_key.get_secret_value())
+        )
+        if self.master_key_previous is None:
+            return current
+        return current.with_previous(MasterKey.from_base64(self.master_key_previous.get_secret_value()))
 
     def mqtt_endpoint(self) -> MqttEndpoint | None:
         """The broker endpoint, or None when MQTT is off."""

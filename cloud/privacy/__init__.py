@@ -9,6 +9,7 @@ from cloud.privacy.crypto import (
     rewrap_org_key,
     unwrap_org_key,
     wrap_org_key,
+    wrapped_by,
 )
 from cloud.privacy.phone import normalise_phone
 
@@ -22,4 +23,5 @@ __all__ = [
     "rewrap_org_key",
     "unwrap_org_key",
     "wrap_org_key",
+    "wrapped_by",
 ]

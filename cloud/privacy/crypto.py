@@ -14,6 +14,9 @@ Theory of operation
 - Crypto-shredding: delete the organisation's wrapped key and every ciphertext of it is noise. Old
   backups still hold the wrapped key, so ENC-2's "including in old backups" needs one more step:
   rotate the master key (``rewrap_org_key`` for the surviving organisations) and destroy the old one.
+- Rotation without downtime: a ``MasterKey`` may carry ``previous`` keys. Wrapping always uses the
+  key itself; unwrapping picks the key whose id is in the wrapped key's header, so data keys wrapped
+  by the old and by the new master key are both readable while ``mpm-cloud keys rotate`` runs.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class MasterKey:
     """The configuration secret that wraps every organisation's data key."""
 
     secret: bytes = dataclasses.field(repr=False)
+    # Retired master keys still accepted for unwrapping, during a rotation (never for wrapping).
+    previous: tuple[MasterKey, ...] = dataclasses.field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if len(self.secret) != KEY_BYTES:
@@ -78,6 +83,14 @@ class MasterKey:
         """A public fingerprint that tells which master key wrapped a data key."""
         return hmac.digest(self.secret, b"mpm-edge master key id", "sha256")[:KEY_ID_BYTES]
 
+    def with_previous(self, *keys: MasterKey) -> MasterKey:
+        """This key, also accepting data keys wrapped by ``keys`` (a rotation in progress)."""
+        return dataclasses.replace(self, previous=tuple(k for k in keys if k.key_id != self.key_id))
+
+    def unwrapping_key(self, key_id: bytes) -> MasterKey | None:
+        """The key (this one or a previous one) whose id is ``key_id``, if any."""
+        return next((k for k in (self, *self.previous) if k.key_id == key_id), None)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OrgKey:
@@ -105,13 +118,21 @@ def unwrap_org_key(master: MasterKey, org_id: str, wrapped: bytes) -> OrgKey:
     header, nonce, sealed = _split(wrapped, 1 + KEY_ID_BYTES)
     if header[0] != VERSION:
         raise FieldCryptoError(f"unknown wrapped-key version {header[0]}")
-    if header[1:] != master.key_id:
+    unwrapping = master.unwrapping_key(header[1:])
+    if unwrapping is None:
         raise FieldCryptoError("the data key was wrapped by another master key")
     try:
-        data_key = AESGCM(master.secret).decrypt(nonce, sealed, _wrap_ad(header, org_id))
+        data_key = AESGCM(unwrapping.secret).decrypt(nonce, sealed, _wrap_ad(header, org_id))
     except InvalidTag as error:
         raise FieldCryptoError(f"the wrapped key does not belong to organisation {org_id}") from error
     return OrgKey(org_id=org_id, data_key=data_key)
+
+
+def wrapped_by(wrapped: bytes) -> bytes:
+    """The id of the master key that wrapped ``wrapped`` (from its header; no key needed)."""
+    if len(wrapped) < 1 + KEY_ID_BYTES:
+        raise FieldCryptoError(f"a wrapped key of {len(wrapped)} bytes has no header")
+    return wrapped[1 : 1 + KEY_ID_BYTES]
 
 
 def rewrap_org_key(old: MasterKey, new: MasterKey, org_id: str, wrapped: bytes) -> bytes:

@@ -21,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--state", type=Path, metavar="FILE", help="JSON state file (users, events, settings)"
     )
     parser.add_argument("--pictures", action="store_true", help="attach a JPEG to events while upload is on")
+    parser.add_argument(
+        "--ignore-picture-setting",
+        action="store_true",
+        help="fault: attach pictures even after the client turned picture upload off",
+    )
     parser.add_argument("--boundary-style", choices=["boundary", "MIME_boundary"], default="MIME_boundary")
     parser.add_argument(
         "--heartbeat", type=float, default=5.0, metavar="S", help="alertStream heartbeat period"
@@ -38,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         state_path=args.state,
         heartbeat_s=args.heartbeat,
     )
+    sim.terminal.ignore_picture_setting = args.ignore_picture_setting
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with sim:

@@ -109,6 +109,7 @@ class ZkPushDevice(_Device):
     punch_every: Seconds | None = None
     language: str = Field(default="69", pattern=r"^[0-9]{1,3}$")
     photos: bool = False
+    templates: bool = False
     timezone: Zone = "Asia/Shanghai"
     path_style: Literal["plain", "slash", "aspx"] = "plain"
 
@@ -121,6 +122,8 @@ class IsapiFaceDevice(_Device):
     password: str = Field(min_length=1)
     punch_every: Seconds | None = None
     pictures: bool = False
+    # Fault: attach pictures even after the agent turned picture upload off.
+    ignore_picture_setting: bool = False
     boundary_style: Literal["boundary", "MIME_boundary"] = "MIME_boundary"
     heartbeat: Seconds = 5.0
 

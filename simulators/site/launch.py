@@ -111,7 +111,7 @@ def _zk_terminal(d: ZkTerminalDevice, state: str) -> tuple[list[str], Readiness,
 def _zk_push(d: ZkPushDevice, state: str) -> tuple[list[str], Readiness, dict[str, Any]]:
     flags = ["--server", d.server, "--sn", d.sn, "--state", state, "--language", d.language]
     flags += ["--timezone", d.timezone, "--path-style", d.path_style]
-    flags += _optional(users=d.users, punch_every=d.punch_every, photos=d.photos)
+    flags += _optional(users=d.users, punch_every=d.punch_every, photos=d.photos, templates=d.templates)
     # A pushing terminal has no port of its own; it has started once it saved its first sync attempt.
     entry = {"server": d.server, "sn": d.sn, "listener": d.listener}
     return flags, Readiness(fresh_file=Path(state)), entry
@@ -120,7 +120,9 @@ def _zk_push(d: ZkPushDevice, state: str) -> tuple[list[str], Readiness, dict[st
 def _isapi_face(d: IsapiFaceDevice, state: str) -> tuple[list[str], Readiness, dict[str, Any]]:
     flags = ["--host", d.host, "--port", str(d.port), "--user", d.user, "--password", d.password]
     flags += ["--state", state, "--boundary-style", d.boundary_style, "--heartbeat", str(d.heartbeat)]
-    flags += _optional(punch_every=d.punch_every, pictures=d.pictures)
+    flags += _optional(
+        punch_every=d.punch_every, pictures=d.pictures, ignore_picture_setting=d.ignore_picture_setting
+    )
     entry = {"host": d.host, "port": d.port, "url": f"http://{client_host(d.host)}:{d.port}"}
     return flags, Readiness(tcp=(d.host, d.port)), entry
 

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--language", default="69", help="ZK language code; 83 = Simplified Chinese (GBK bodies)"
     )
     parser.add_argument("--photos", action="store_true", help="also upload an ATTPHOTO (fake JPEG) per punch")
+    parser.add_argument(
+        "--templates", action="store_true", help="also upload FP/FACE templates and a USERPIC per punch"
+    )
     parser.add_argument("--timezone", default="Asia/Shanghai", help="IANA zone of the terminal clock")
     parser.add_argument(
         "--path-style", choices=sorted(PATH_STYLES), default="plain", help="/iclock/cdata[/|.aspx]"
@@ -39,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         args.sn,
         language=args.language,
         photos=args.photos,
+        templates=args.templates,
         timezone=args.timezone,
         state_path=args.state,
         path_suffix=PATH_STYLES[args.path_style],

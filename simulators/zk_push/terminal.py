@@ -4,11 +4,14 @@ Behaves like a real terminal where it matters: it asks for options first and res
 server's ATTLOGStamp; it keeps every record until the server answers ``OK`` (any other answer, or a
 broken connection, means the records are resent next cycle); it polls getrequest every Delay seconds
 and executes the commands against its own user table and log, posting each result to devicecmd. With
-``photos`` it also uploads a small fake JPEG per punch (the agent must drop it).
+``photos`` it also uploads a small fake JPEG per punch, and with ``templates`` a fingerprint and a face
+template and a user picture of the person who punched (OPERLOG FP / FACE / USERPIC lines, as a
+terminal re-enrolling them would): the agent must drop them all (PRIVACY.md BIO-1, BIO-2).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import http.client
@@ -29,9 +32,21 @@ log = logging.getLogger(__name__)
 FAKE_JPEG: Final = (
     b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 )
+# A fake biometric template: a recognisable header, then bytes no text field would hold.
+FAKE_TEMPLATE: Final = b"MPMSIMTEMPLATE\x00\x01" + bytes(range(255, -1, -1)) * 2
 MAX_LINES_PER_UPLOAD: Final = 100
 UNKNOWN_COMMAND_RETURN: Final = "-1002"
 DEFAULT_USER_TZ: Final = "0000000100000000"  # access time zone 1, as terminals report it
+
+
+def biometric_lines(pin: str) -> str:
+    """OPERLOG lines a terminal sends after enrolling ``pin``: fingerprint, face, user picture."""
+    template, picture = base64.b64encode(FAKE_TEMPLATE).decode(), base64.b64encode(FAKE_JPEG).decode()
+    return (
+        f"FP PIN={pin}\tFID=6\tSize={len(template)}\tValid=1\tTMP={template}\n"
+        f"FACE PIN={pin}\tFID=0\tSize={len(template)}\tValid=1\tTMP={template}\n"
+        f"USERPIC PIN={pin}\tFileName={pin}.jpg\tSize={len(picture)}\tContent={picture}\n"
+    )
 
 
 class ServerRefused(Exception):
@@ -48,6 +63,7 @@ class PushTerminal:
         *,
         language: str = "69",
         photos: bool = False,
+        templates: bool = False,
         timezone: str = "Asia/Shanghai",
         state_path: Path | None = None,
         path_suffix: str = "",
@@ -56,6 +72,8 @@ class PushTerminal:
         url = urlsplit(server)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.sn, self.language, self.photos, self.suffix = sn, language, photos, path_suffix
+        self.templates = templates
+        self._pending_templates: list[str] = []  # PINs whose biometrics go up next cycle (not persisted)
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.timeout_s = timeout_s
         self.state_path = state_path
@@ -90,6 +108,8 @@ class PushTerminal:
             self.memory.next_stamp += 1
             if self.photos:
                 self.memory.pending_photos.append((pin, local.strftime("%Y%m%d%H%M%S")))
+            if self.templates:
+                self._pending_templates.append(pin)
         return record
 
     # -- one exchange cycle ---------------------------------------------------------------------
@@ -159,6 +179,11 @@ class PushTerminal:
             self._upload("ATTPHOTO", when, device_role.attphoto_body(self.sn, pin, when, FAKE_JPEG))
             self.memory.pending_photos.pop(0)
             self.memory.counters["photos_uploaded"] += 1
+        if self._pending_templates:
+            body = "".join(biometric_lines(pin) for pin in self._pending_templates)
+            self._upload("OPERLOG", str(self.memory.next_stamp), zk_push.encode_text(body, self.language))
+            self.memory.counters["templates_uploaded"] += 2 * len(self._pending_templates)
+            self._pending_templates.clear()
 
     def poll_commands(self) -> int:
         """One getrequest; execute each command; return how many arrived."""

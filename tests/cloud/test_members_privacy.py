@@ -85,7 +85,23 @@ async def test_sensitive_fields_are_encrypted_and_reads_audited(
     assert export["profile"]["display_name"] == "Alice"
     assert export["sensitive"]["phone"] == "+8613800138000"
     assert [c["kind"] for c in export["consents"]] == ["biometric"]
-    assert set(export) == {"profile", "sensitive", "consents", "ledger", "appeals", "punches", "corrections"}
+    assert set(export) == {
+        "profile",
+        "sensitive",
+        "consents",
+        "ledger",
+        "ledger_events",
+        "appeals",
+        "punches",
+        "corrections",
+        "balances",
+        "enrolment",
+        "display_appearances",
+        "ranking_snapshots",
+        "authority_limits",
+        "api_tokens",
+        "audit",
+    }  # the data map's sections (tests/cloud/privacy/test_data_map.py checks each is complete)
     latest = (await client.get("/api/v1/audit?limit=1", headers=h)).json()[0]
     assert latest["action"] == "member.subject_export"
 

@@ -29,6 +29,9 @@ CSV = (
 )
 
 
+VERIFIED = "… whose hash chain verifies"
+
+
 @dataclasses.dataclass(frozen=True)
 class Step:
     title: str
@@ -281,8 +284,24 @@ STEPS = [
         check={".role": "manager", ".label": "Bob's phone"},
         expect=201,
     ),
+    Step(
+        "Everything held about Carol (a data-subject access request: profile, ledger, attendance, "
+        "enrolment per device, signs showing her, audit)",
+        "GET",
+        "/api/v1/members/$CAROL/export",
+        check={".profile.display_name": "Carol"},
+    ),
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
-    Step("… whose hash chain verifies", "GET", "/api/v1/audit/verify", check={".intact": True}),
+    Step(VERIFIED, "GET", "/api/v1/audit/verify", check={".intact": True}),
+    Step(
+        "The organisation leaves: its data is deleted or anonymised, its agents retired, its data key "
+        "destroyed; the answer is the deletion report (type the organisation's name to confirm)",
+        "DELETE",
+        "/api/v1/org",
+        {"confirm_name": "Acme"},
+        check={".data_key_shredded": True, ".deleted.member": 3},
+    ),
+    Step("… and its tokens stop working", "GET", "/api/v1/org", expect=401),
 ]
 
 
@@ -359,6 +378,7 @@ async def test_every_documented_call_works(
         == 0
     )
     saved: dict[str, Any] = {"TOKEN": capsys.readouterr().out.strip()}
+    answers: dict[str, Any] = {}
     for step in STEPS:
         path = re.sub(r"\$(\w+)", lambda m: str(saved[m.group(1)]), step.path)
         headers = {"Authorization": f"Bearer {saved[step.token]}"}
@@ -376,7 +396,10 @@ async def test_every_documented_call_works(
             saved[name] = jq(answer, jq_path)
         for jq_path, expected in step.check.items():
             assert jq(answer, jq_path) == expected, (step.title, jq_path, answer)
-    # Every successful write, the export (a read of personal data) and create-org left one entry each.
-    writes = [s for s in STEPS if s.method != "GET" and s.expect < 300]
-    audited = len(writes) + 2
-    assert answer["entries"] == audited
+        answers[step.title] = answer
+    # Up to the verification, every successful write, the two exports (reads of personal data) and
+    # create-org left one entry each.
+    before = STEPS[: [s.title for s in STEPS].index(VERIFIED)]
+    writes = [s for s in before if s.method != "GET" and s.expect < 300]
+    audited = len(writes) + 3
+    assert answers[VERIFIED]["entries"] == audited

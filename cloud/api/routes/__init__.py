@@ -12,6 +12,7 @@ from cloud.api.routes import (
     ledger,
     members,
     org,
+    org_deletion,
     points,
     rankings,
     sites,
@@ -26,6 +27,7 @@ api_router = APIRouter(prefix="/api/v1", responses=COMMON_RESPONSES)
 for _module in (
     rankings,
     org,
+    org_deletion,
     tokens,
     sites,
     agents,

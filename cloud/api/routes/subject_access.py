@@ -1,11 +1,16 @@
-"""Data-subject access (PRIVACY.md DSR-1): everything held about one member, machine-readable."""
+"""Data-subject access (PRIVACY.md DSR-1): everything held about one member, machine-readable.
+
+Every personal column of the data map (cloud/privacy/data_map.py) has its place here; the rows of
+other tables that name the member and the per-device state come from ``cloud.domain.subject_data``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from cloud.api.deps import MasterKeyDep, OrgAdmin, PathId, SessionDep
@@ -14,19 +19,33 @@ from cloud.api.schemas import LedgerEntryOut, MemberOut, PunchOut
 from cloud.api.schemas_ledger import AppealOut
 from cloud.api.schemas_people import ConsentOut, SensitiveOut
 from cloud.db.models import Appeal, AttendanceCorrection, AttendancePunch, Consent, LedgerEntry, Member
-from cloud.domain import audit_log, keys
+from cloud.domain import audit_log, keys, subject_data
 
 router = APIRouter(prefix="/members", tags=["members"])
 
 
+class ProfileOut(MemberOut):
+    left_at: dt.datetime | None
+
+
 class SubjectExport(BaseModel):
-    profile: MemberOut
+    profile: ProfileOut
     sensitive: SensitiveOut
     consents: list[ConsentOut]
     ledger: list[LedgerEntryOut]
+    ledger_events: list[dict[str, Any]] = Field(
+        description="events behind their entries, or submitted by them"
+    )
     appeals: list[AppealOut]
     punches: list[PunchOut]
     corrections: list[dict[str, Any]]
+    balances: list[dict[str, Any]]
+    enrolment: list[dict[str, Any]] = Field(description="enrolment commands per agent and their outcome")
+    display_appearances: list[dict[str, Any]] = Field(description="signs showing the member now")
+    ranking_snapshots: list[dict[str, Any]] = Field(description="their rows in frozen rankings")
+    authority_limits: list[dict[str, Any]]
+    api_tokens: list[dict[str, Any]] = Field(description="tokens issued to them (never the secret)")
+    audit: list[dict[str, Any]] = Field(description="audit entries about them: who did what, when")
 
 
 @router.get("/{member_id}/export")
@@ -48,7 +67,7 @@ async def export_member(
     entries = await _all(session, select(LedgerEntry).where(LedgerEntry.member_id == member_id))
     entry_ids = [e.id for e in entries]
     export = SubjectExport(
-        profile=MemberOut.model_validate(member),
+        profile=ProfileOut.model_validate(member),
         sensitive=SensitiveOut(**sensitive),
         consents=[
             ConsentOut.model_validate(c)
@@ -66,11 +85,19 @@ async def export_member(
             )
         ],
         corrections=[
-            {"day": c.day.isoformat(), "reason": c.reason, "created_at": c.created_at.isoformat()}
+            {
+                "member_id": c.member_id,
+                "day": c.day.isoformat(),
+                "reason": c.reason,
+                "created_at": c.created_at.isoformat(),
+            }
             for c in await _all(
                 session, select(AttendanceCorrection).where(AttendanceCorrection.member_id == member_id)
             )
         ],
+        enrolment=await subject_data.enrolment(session, member),
+        display_appearances=await subject_data.display_appearances(session, member),
+        **await subject_data.related_rows(session, member),
     )
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.subject_export", f"member:{member_id}"
