@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,3 +176,8 @@ async def on_leave(session: AsyncSession, org_id: int, day: dt.date) -> set[int]
         LeaveRecord.org_id == org_id, LeaveRecord.first_day <= day, LeaveRecord.last_day >= day
     )
     return set((await session.execute(query)).scalars())
+
+
+def local_date(moment: dt.datetime, time_zone: str) -> dt.date:
+    """The calendar date of ``moment`` in ``time_zone``."""
+    return moment.astimezone(ZoneInfo(time_zone)).date()

@@ -6,6 +6,7 @@ from cloud.api.problems import COMMON_RESPONSES
 from cloud.api.routes import (
     agents,
     attendance,
+    calendar,
     departments,
     displays,
     enrolment,
@@ -14,6 +15,7 @@ from cloud.api.routes import (
     org,
     points,
     rankings,
+    scheduler,
     sites,
     subject_access,
     tokens,
@@ -36,6 +38,8 @@ for _module in (
     ledger,
     displays,
     attendance,
+    calendar,
+    scheduler,
     enrolment,
     workflow,
 ):
