@@ -60,7 +60,7 @@ class ShiftTimes:
         """The shift day a local moment belongs to (see the module rules)."""
         if not self.crosses_midnight:
             return local.date()
-        boundary = self._boundary(local.date())
+        boundary = self._boundary(local.date(), local.tzinfo)
         return local.date() if local >= boundary else local.date() - dt.timedelta(days=1)
 
     def window(self, day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
