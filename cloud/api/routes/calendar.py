@@ -30,6 +30,10 @@ _IMPORT_BODY: dict[str, Any] = {
                 "example": "date,kind,name\n2026-10-01,holiday,National Day\n",
             },
             "application/json": {
+                "example": {
+                    "work_weekdays": [1, 2, 3, 4, 5],
+                    "days": [{"date": "2026-10-01", "kind": "holiday", "name": "National Day"}],
+                },
                 "schema": {
                     "type": "object",
                     "properties": {
@@ -39,7 +43,7 @@ _IMPORT_BODY: dict[str, Any] = {
                         },
                         "days": {"type": "array", "items": {"type": "object"}},
                     },
-                }
+                },
             },
         },
     }
