@@ -161,15 +161,6 @@ async def member_shifts(
     return shifts
 
 
-async def org_shifts(session: AsyncSession, org_id: int, default: ShiftTimes) -> list[ShiftTimes]:
-    """Every shift the organisation uses (its assigned shifts and the rule's)."""
-    used = select(Shift).where(
-        Shift.org_id == org_id,
-        Shift.id.in_(select(ShiftAssignment.shift_id).where(ShiftAssignment.org_id == org_id)),
-    )
-    return [default, *(shift_times(s) for s in (await session.execute(used)).scalars())]
-
-
 async def on_leave(session: AsyncSession, org_id: int, day: dt.date) -> set[int]:
     """The members whose leave covers ``day``."""
     query = select(LeaveRecord.member_id).where(
