@@ -216,3 +216,39 @@ async def test_calendar_import_reports_each_bad_row_and_stores_nothing(
     assert_problem(
         await client.post("/api/v1/attendance/calendar/import", content=b"x", headers=plain), 415, "text/csv"
     )
+
+
+async def test_a_members_shift_beats_the_departments(app: FastAPI, client: httpx.AsyncClient) -> None:
+    t, _, _ = await _setup(app, client)
+    h = auth(t.token)
+    crew = (await client.post("/api/v1/departments", json={"name": "Night crew"}, headers=h)).json()["id"]
+    ids = {}
+    for pin, name in [("5", "Eve"), ("6", "Finn")]:
+        body = {"display_name": name, "pin": pin, "department_id": crew}
+        ids[name] = (await client.post("/api/v1/members", json=body, headers=h)).json()["id"]
+    shifts = {}
+    for shift in (
+        {"name": "night", "start": "22:00:00", "end": "06:00:00"},
+        {"name": "early", "start": "07:00:00", "end": "15:00:00"},
+    ):
+        shifts[shift["name"]] = (
+            await client.post("/api/v1/attendance/shifts", json=shift, headers=h)
+        ).json()["id"]
+    for body in (
+        {"shift_id": shifts["night"], "department_id": crew},
+        {"shift_id": shifts["early"], "member_id": ids["Finn"]},
+    ):
+        assert (
+            await client.put("/api/v1/attendance/shift-assignments", json=body, headers=h)
+        ).status_code == 200
+    await _ingest(
+        app,
+        events.punch("5", events.local(MONDAY, 22)),  # Eve: the department's night shift, on time
+        events.punch(
+            "6", events.local(MONDAY, 7, 10)
+        ),  # Finn: his own early shift, late (the rule's 09:00 would not be)
+    )
+    assert await _entries(app, ids["Eve"]) == [(MONDAY, t.on_time_rule_id, 2)]
+    assert await _entries(app, ids["Finn"]) == [(MONDAY, t.late_rule_id, -1)]
+    listed = (await client.get("/api/v1/attendance/shift-assignments", headers=h)).json()
+    assert {(a["member_id"], a["department_id"]) for a in listed} == {(None, crew), (ids["Finn"], None)}
