@@ -24,7 +24,7 @@ from cloud.db.models import (
 )
 from cloud.db.session import SessionFactory, create_engine, session_factory
 from cloud.domain import scheduler
-from cloud.domain.schedule import Job
+from cloud.domain.schedule import Due, Job
 from cloud.ingest.handling import handle_message
 from firmware_protocols import sync
 from tests.cloud import events, factories
@@ -124,7 +124,8 @@ async def test_a_missed_day_close_runs_once_after_downtime(app: FastAPI, client:
 async def test_two_workers_run_each_job_once(
     engine: AsyncEngine, db_url: str, sessions: SessionFactory
 ) -> None:
-    await _org(sessions, events.local(dt.date(2026, 11, 10), 8))
+    t, _ = await _org(sessions, events.local(dt.date(2026, 11, 10), 8))
+    org_id = t.org_id
     other = create_engine(db_url)  # a second cloud worker: its own engine and connections
     try:
         now = events.local(dt.date(2026, 11, 17), 8)
@@ -140,13 +141,21 @@ async def test_two_workers_run_each_job_once(
         async with sessions() as session:
             runs = (await session.execute(select(SchedulerRun.worker))).scalars().all()
         assert len(runs) == 9
+        # The same job claimed by both workers at once: one runs it, the other stands aside.
+        due = Due(Job.DAY_CLOSE, org_id, "2026-11-17", now)
+        both = await asyncio.gather(
+            scheduler.run_one(sessions, due, now, "worker-a"),
+            scheduler.run_one(session_factory(other), due, now, "worker-b"),
+        )
+        assert sorted(o is None for o in both) == [False, True]
+        assert await _count(sessions, AuditEntry, closes) == 8
         # Control: a job whose run row is gone runs again, and the audit count shows the second run.
         async with sessions() as session:
             await session.execute(delete(SchedulerRun).where(SchedulerRun.period == "2026-11-16"))
             await session.commit()
         rerun = await scheduler.run_due(sessions, now, "worker-a")
         assert _keys(rerun) == [("day_close", "2026-11-16")]
-        assert await _count(sessions, AuditEntry, closes) == 8
+        assert await _count(sessions, AuditEntry, closes) == 9
     finally:
         await other.dispose()
 
