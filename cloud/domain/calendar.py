@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -127,12 +127,17 @@ class Calendar:
 async def load_calendar(session: AsyncSession, org_id: int, first: dt.date, last: dt.date) -> Calendar:
     """The calendar with its exceptions from ``first`` to ``last`` (inclusive; two selects)."""
     week = await session.get(WorkCalendar, org_id)
-    days = select(CalendarDay.day, CalendarDay.kind).where(
-        CalendarDay.org_id == org_id, CalendarDay.day >= first, CalendarDay.day <= last
-    )
+    days = calendar_days_query(org_id, first, last)
     exceptions = {day: kind for day, kind in (await session.execute(days)).all()}
     weekdays = EVERY_DAY if week is None else frozenset(week.work_weekdays)
     return Calendar(weekdays, exceptions)
+
+
+def calendar_days_query(org_id: int, first: dt.date, last: dt.date) -> Select[dt.date, str]:
+    """The dated exceptions from ``first`` to ``last``: a range probe of ``(org_id, day)``."""
+    return select(CalendarDay.day, CalendarDay.kind).where(
+        CalendarDay.org_id == org_id, CalendarDay.day >= first, CalendarDay.day <= last
+    )
 
 
 async def member_shifts(
@@ -142,6 +147,15 @@ async def member_shifts(
 
     ``member_ids`` None: every member of the organisation.
     """
+    shifts: dict[int, ShiftTimes] = {}
+    for member_id, mine, theirs in (await session.execute(member_shifts_query(org_id, member_ids))).all():
+        chosen = mine or theirs
+        shifts[member_id] = default if chosen is None else shift_times(chosen)
+    return shifts
+
+
+def member_shifts_query(org_id: int, member_ids: Iterable[int] | None) -> Select[int, Shift, Shift]:
+    """(member id, own shift or None, department's shift or None); every join an index probe."""
     own, dept = aliased(ShiftAssignment), aliased(ShiftAssignment)
     own_shift, dept_shift = aliased(Shift), aliased(Shift)
     query = (
@@ -154,11 +168,7 @@ async def member_shifts(
     )
     if member_ids is not None:
         query = query.where(Member.id.in_(sorted(set(member_ids))))
-    shifts: dict[int, ShiftTimes] = {}
-    for member_id, mine, theirs in (await session.execute(query)).all():
-        chosen = mine or theirs
-        shifts[member_id] = default if chosen is None else shift_times(chosen)
-    return shifts
+    return query
 
 
 async def on_leave(session: AsyncSession, org_id: int, day: dt.date) -> set[int]:
