@@ -17,18 +17,16 @@ from cloud.api.deps import Principal
 from cloud.api.principal_cache import PrincipalCache
 from cloud.api.ranking_cache import RankingCache, RankingReads
 from cloud.api.routes import api_router
-from cloud.db.base import utc_now
 from cloud.db.migrate import upgrade_head
-from cloud.db.session import SessionFactory, create_engine, read_only_engine, session_factory
+from cloud.db.session import create_engine, read_only_engine, session_factory
 from cloud.displays.publisher import DisplayPublisher
-from cloud.domain import retention
 from cloud.domain.ranking_version import open_stamp_reader
 from cloud.ingest.worker import IngestWorker
+from cloud.scheduling import CloudScheduler
 from cloud.settings import CloudSettings
 from cloud.startup_report import log_startup
 
 log = logging.getLogger(__name__)
-RETENTION_PERIOD_S = 24 * 3600.0  # RET-1: daily
 
 
 def create_app(settings: CloudSettings) -> FastAPI:
@@ -49,7 +47,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.rankings = RankingReads(cache=RankingCache(), stamps=stamps, sessions=read_sessions)
         app.state.master_key = master
         app.state.publisher = app.state.worker = None
-        tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
+        tasks: list[asyncio.Task[None]] = []
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
             app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)
@@ -57,9 +55,14 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )
             tasks += [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
+        # Day and month closes, ranking snapshots, retention (RET-1), once per period across workers.
+        changed = None if app.state.publisher is None else app.state.publisher.changed
+        app.state.scheduler = clock = CloudScheduler(sessions, on_change=changed)
+        clock.start()
         try:
             yield
         finally:
+            await clock.aclose()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -73,21 +76,6 @@ def create_app(settings: CloudSettings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(health.router)
     return app
-
-
-async def retention_daily(sessions: SessionFactory, period_s: float = RETENTION_PERIOD_S) -> None:
-    """RET-1: apply retention at start-up and then once a period; a failed run is logged and retried."""
-    while True:
-        try:
-            async with sessions() as session:
-                reports = await retention.apply_everywhere(session, utc_now())
-                await session.commit()
-            changed = [r for r in reports if r.punches_deleted or r.members_anonymised]
-            for report in changed:
-                log.info("retention: %s", retention.as_json(report))
-        except Exception:
-            log.exception("retention run failed; next try in %.0f s", period_s)
-        await asyncio.sleep(period_s)
 
 
 def _start(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:

@@ -15,6 +15,10 @@ a new entry (key ``attendance:{member}:{date}:{event id}``).
 ``score_punch`` is the reference, punch by punch; ``attendance_sets`` applies the same rules to a
 whole batch in a fixed number of statements. The day's entries carry ``attendance_day`` (the key's
 first three fields), so finding the standing entry is an index probe, not a ``LIKE``.
+
+Calendars (``cloud.domain.calendar``): the member's shift decides the day a check-in belongs to (a
+cross-midnight shift's) and how late it is (grace, flexible hours); a check-in on a day that is not
+a work day (a holiday, a rest day) earns nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from sqlalchemy.orm import aliased
 
 from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
-from cloud.domain import ledger
+from cloud.domain import calendar, ledger
+from cloud.domain.calendar import ShiftTimes
 
 CHECK_IN_STATES = frozenset({"check_in", "undefined"})
 
@@ -47,11 +52,16 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
     if rule is None:
         return None
     local = punch.occurred_at.astimezone(ZoneInfo(time_zone))
-    rule_id = rule_for_arrival(rule, local)
-    key = day_key(punch.member_id, local.date())
+    shifts = await calendar.member_shifts(session, punch.org_id, calendar.rule_shift(rule), [punch.member_id])
+    shift = shifts[punch.member_id]
+    day = shift.day_of(local)
+    if not (await calendar.load_calendar(session, punch.org_id, day, day)).is_work_day(day):
+        return None
+    rule_id = rule_for_arrival(rule, shift, local, day)
+    key = day_key(punch.member_id, day)
     decided = await _day_decision(session, punch.org_id, key)
     if decided is None:
-        return await _record(session, punch, rule_id, local.date(), key)
+        return await _record(session, punch, rule_id, day, key)
     entry, decider = decided
     if decider is None or punch.occurred_at >= decider.occurred_at or entry.rule_id == rule_id:
         return None
@@ -59,15 +69,15 @@ async def score_punch(session: AsyncSession, punch: AttendancePunch, time_zone: 
     await ledger.revoke(
         session, entry, idempotency_key=f"revoke:{entry.idempotency_key}", reason="earlier check-in"
     )
-    return await _record(session, punch, rule_id, local.date(), f"{key}:{punch.event_id}")
+    return await _record(session, punch, rule_id, day, f"{key}:{punch.event_id}")
 
 
-def rule_for_arrival(rule: AttendanceRule, local: dt.datetime) -> int:
-    """On time at or before the shift start; otherwise the late band for the minutes late."""
-    start = dt.datetime.combine(local.date(), rule.shift_start, local.tzinfo)
-    if local <= start:
+def rule_for_arrival(rule: AttendanceRule, shift: ShiftTimes, local: dt.datetime, day: dt.date) -> int:
+    """On time up to the shift's grace after its (flexible) start; otherwise the late band for the
+    minutes late. ``day`` is the shift day ``local`` belongs to."""
+    minutes_late = shift.minutes_late(local, day)
+    if minutes_late <= shift.grace_minutes:
         return rule.on_time_rule_id
-    minutes_late = (local - start).total_seconds() / 60
     bands = sorted(
         (b for b in rule.late_bands if minutes_late > b["after_minutes"]), key=lambda b: b["after_minutes"]
     )

@@ -5,7 +5,10 @@ Rules
   the same day may still be on its way from a device read late. The member's last ``check_out`` punch
   of the local day decides: before ``shift_end`` → the early-leave rule, refined by
   ``early_leave_bands`` (the band with the largest ``before_minutes`` below the minutes early applies,
-  like the late bands). A member with no check-out that day gets nothing. Key
+  like the late bands). The member's shift (``cloud.domain.calendar``) gives the end, flexible
+  hours move it by the minutes the member arrived late (within the flexible window), and a
+  cross-midnight shift's check-outs after midnight belong to the day before. A member on leave, or
+  with no check-out that day, gets nothing. Key
   ``early:{member}:{day}``: closing twice records once.
 - Closing a month awards ``full_attendance_rule_id`` to every active member with at least one standing
   on-time entry in the month and no standing lateness, absence or early-leave entry (the generated
@@ -19,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -33,8 +36,10 @@ from cloud.db.models import (
     PointRule,
 )
 from cloud.domain import ledger
+from cloud.domain.calendar import ShiftTimes
 
 CHECK_OUT = "check_out"
+CHECK_IN_STATES = frozenset({"check_in", "undefined"})  # as ``attendance`` (no import cycle)
 
 
 class CompletenessError(Exception):
@@ -42,13 +47,17 @@ class CompletenessError(Exception):
 
 
 def rule_for_departure(rule: AttendanceRule, local: dt.datetime) -> int | None:
-    """The early-leave rule for a last check-out at ``local``, or None when it was not early."""
-    if rule.shift_end is None or rule.early_leave_rule_id is None:
+    """The early-leave rule for a last check-out at ``local`` on the rule's own shift, or None."""
+    if rule.shift_end is None:
         return None
     end = dt.datetime.combine(local.date(), rule.shift_end, local.tzinfo)
-    if local >= end:
+    return early_leave_rule(rule, (end - local).total_seconds() / 60)
+
+
+def early_leave_rule(rule: AttendanceRule, minutes_early: float) -> int | None:
+    """The early-leave rule (or band) for leaving ``minutes_early`` before the end; None if not early."""
+    if rule.early_leave_rule_id is None or minutes_early <= 0:
         return None
-    minutes_early = (end - local).total_seconds() / 60
     bands = sorted(
         (b for b in rule.early_leave_bands if minutes_early > b["before_minutes"]),
         key=lambda b: b["before_minutes"],
@@ -66,29 +75,64 @@ def full_key(member_id: int, year: int, month: int) -> str:
     return f"full:{member_id}:{year:04d}-{month:02d}"
 
 
-async def close_early_leaves(
-    session: AsyncSession, rule: AttendanceRule, day: dt.date, time_zone: str
-) -> int:
-    """Record early leaves for ``day``; returns how many were recorded now. The caller commits."""
-    zone = ZoneInfo(time_zone)
-    start = dt.datetime.combine(day, dt.time(), zone)
-    last_out = (
-        select(AttendancePunch.member_id, func.max(AttendancePunch.occurred_at))
+def punches_around(
+    org_id: int, day: dt.date, zone: ZoneInfo, states: frozenset[str]
+) -> Select[int | None, str, dt.datetime]:
+    """(member, state, time) of active members' punches from the day before ``day`` to the day after:
+    wide enough for any shift day's window, which ``in_shift_day`` then applies per member."""
+    start = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), zone)
+    return (
+        select(AttendancePunch.member_id, AttendancePunch.state, AttendancePunch.occurred_at)
         .join(Member, Member.id == AttendancePunch.member_id)
         .where(
-            AttendancePunch.org_id == rule.org_id,
+            AttendancePunch.org_id == org_id,
             AttendancePunch.occurred_at >= start,
-            AttendancePunch.occurred_at < start + dt.timedelta(days=1),
-            AttendancePunch.state == CHECK_OUT,
+            AttendancePunch.occurred_at < start + dt.timedelta(days=3),
+            AttendancePunch.state.in_(states),
             Member.status == MemberStatus.ACTIVE,
         )
-        .group_by(AttendancePunch.member_id)
-        .order_by(AttendancePunch.member_id)
+        .order_by(AttendancePunch.member_id, AttendancePunch.occurred_at)
     )
+
+
+def in_shift_day(shift: ShiftTimes | None, day: dt.date, zone: ZoneInfo, moment: dt.datetime) -> bool:
+    """Whether ``moment`` belongs to shift day ``day`` of ``shift``."""
+    if shift is None:
+        return False
+    first, after = shift.window(day, zone)
+    return first <= _aware(moment) < after
+
+
+async def close_early_leaves(
+    session: AsyncSession,
+    rule: AttendanceRule,
+    day: dt.date,
+    zone: ZoneInfo,
+    shifts: dict[int, ShiftTimes],
+    excused: set[int],
+) -> int:
+    """Record early leaves for ``day``; returns how many were recorded now. The caller commits."""
+    if rule.early_leave_rule_id is None:
+        return 0
+    first_in: dict[int, dt.datetime] = {}
+    last_out: dict[int, dt.datetime] = {}
+    punches = punches_around(rule.org_id, day, zone, CHECK_IN_STATES | {CHECK_OUT})
+    for member_id, state, at in (await session.execute(punches)).all():
+        if member_id is None or member_id in excused:
+            continue
+        if not in_shift_day(shifts.get(member_id), day, zone, at):
+            continue
+        local = _aware(at).astimezone(zone)
+        if state == CHECK_OUT:
+            last_out[member_id] = local  # time order: the last one stays
+        else:
+            first_in.setdefault(member_id, local)
     recorded = 0
-    for member_id, occurred_at in (await session.execute(last_out)).all():
-        assert member_id is not None  # the join with member excludes unknown PINs
-        rule_id = rule_for_departure(rule, _aware(occurred_at).astimezone(zone))
+    for member_id, out in sorted(last_out.items()):
+        shift = shifts[member_id]
+        if shift.end is None:
+            continue
+        rule_id = early_leave_rule(rule, shift.minutes_early(out, first_in.get(member_id), day))
         key = early_key(member_id, day)
         if rule_id is None or await ledger.find_by_key(session, rule.org_id, key) is not None:
             continue

@@ -1,6 +1,10 @@
 """Computed attendance days: closing a day (absences) and corrections (补卡).
 
 Rules
+- Closing a day reads the calendar (``cloud.domain.calendar``): a day that is not a work day (a
+  public holiday, a rest day) records nothing; a member on leave that day is excused; a member's
+  check-ins count towards the shift day they belong to (a cross-midnight shift's check-in after
+  midnight counts for the day before).
 - Closing a day gives every active member with no check-in that day (and no standing attendance
   entry) the absence rule's entry, key ``absent:{member}:{day}``: closing twice changes nothing.
   It also records early leaves (``attendance_completeness``) when the rule has a shift end and an
@@ -24,14 +28,14 @@ from sqlalchemy.orm import aliased
 
 from cloud.db.models import (
     AttendanceCorrection,
-    AttendancePunch,
     AttendanceRule,
     LedgerEntry,
     Member,
     MemberStatus,
 )
-from cloud.domain import attendance_completeness, ledger
+from cloud.domain import attendance_completeness, calendar, ledger
 from cloud.domain.attendance import CHECK_IN_STATES, absence_key, current_rule, day_key
+from cloud.domain.calendar import ShiftTimes
 
 
 class AttendanceError(Exception):
@@ -49,36 +53,47 @@ class CorrectionResult:
 class DayClosing:
     absences: int
     early_leaves: int
+    work_day: bool = True
 
 
 async def close_day(session: AsyncSession, org_id: int, day: dt.date, time_zone: str) -> DayClosing:
     """Record absences and early leaves for ``day`` (counts of those recorded now). The caller commits."""
     rule = await _rule(session, org_id)
-    early = rule.shift_end is not None and rule.early_leave_rule_id is not None
-    if rule.absence_rule_id is None and not early:
+    if rule.absence_rule_id is None and rule.early_leave_rule_id is None:
         raise AttendanceError("the attendance rule has no absence rule (absence_rule_id) nor early leave")
-    absences = await _close_absences(session, rule, day, time_zone)
-    early_leaves = await attendance_completeness.close_early_leaves(session, rule, day, time_zone)
+    if not (await calendar.load_calendar(session, org_id, day, day)).is_work_day(day):
+        return DayClosing(absences=0, early_leaves=0, work_day=False)
+    zone = ZoneInfo(time_zone)
+    shifts = await calendar.member_shifts(session, org_id, calendar.rule_shift(rule))
+    excused = await calendar.on_leave(session, org_id, day)
+    absences = await _close_absences(session, rule, day, zone, shifts, excused)
+    early_leaves = await attendance_completeness.close_early_leaves(session, rule, day, zone, shifts, excused)
     return DayClosing(absences=absences, early_leaves=early_leaves)
 
 
-async def _close_absences(session: AsyncSession, rule: AttendanceRule, day: dt.date, time_zone: str) -> int:
+async def _close_absences(
+    session: AsyncSession,
+    rule: AttendanceRule,
+    day: dt.date,
+    zone: ZoneInfo,
+    shifts: dict[int, ShiftTimes],
+    excused: set[int],
+) -> int:
     if rule.absence_rule_id is None:
         return 0
     org_id = rule.org_id
-    start = dt.datetime.combine(day, dt.time(), ZoneInfo(time_zone))
-    checked_in = select(AttendancePunch.member_id).where(
-        AttendancePunch.org_id == org_id,
-        AttendancePunch.occurred_at >= start,
-        AttendancePunch.occurred_at < start + dt.timedelta(days=1),
-        AttendancePunch.state.in_(CHECK_IN_STATES),
-        AttendancePunch.member_id.is_not(None),
-    )
-    query = select(Member.id).where(
-        Member.org_id == org_id, Member.status == MemberStatus.ACTIVE, Member.id.not_in(checked_in)
-    )
+    punches = attendance_completeness.punches_around(org_id, day, zone, CHECK_IN_STATES)
+    checked_in = {
+        member_id
+        for member_id, _state, at in (await session.execute(punches)).all()
+        if member_id is not None
+        and attendance_completeness.in_shift_day(shifts.get(member_id), day, zone, at)
+    }
+    query = select(Member.id).where(Member.org_id == org_id, Member.status == MemberStatus.ACTIVE)
     recorded = 0
     for member_id in (await session.execute(query.order_by(Member.id))).scalars():
+        if member_id in checked_in or member_id in excused:
+            continue
         if await _standing(session, org_id, member_id, day):
             continue
         await attendance_completeness.record_attendance_entry(

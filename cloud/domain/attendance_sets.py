@@ -6,7 +6,8 @@ every (member, day) the batch touches, one the point rules; then the batch is de
 in time order, exactly as scoring punch by punch would decide it (each decision sees the ones
 before it); then one ledger insert returning the new ids and one aggregated balance upsert write
 the result. The caller inserts the punches with the entry ids
-it gets back.
+it gets back. The calendar adds three selects: the members' shifts (the day a check-in belongs to
+and how late it is) and the work week with its holidays (a check-in on a day off earns nothing).
 
 Why a correction never revokes an entry made in the same batch: that entry's punch sorts earlier,
 so every later check-in of the day is at or after it and earns nothing.
@@ -25,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
-from cloud.domain import balance_sets, ranking_version
+from cloud.domain import balance_sets, calendar, ranking_version
 from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_query
+from cloud.domain.calendar import ShiftTimes
 
 REVOKE_REASON = "earlier check-in"
 
@@ -95,7 +97,13 @@ async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[Ch
         return {}
     rule, zone = found
     ordered = sorted(check_ins, key=lambda c: (c.occurred_at, c.seq))  # stable, as first_check_ins_first
-    arrivals = [_arrival(rule, zone, c) for c in ordered]
+    members = {c.member_id for c in check_ins}
+    shifts = await calendar.member_shifts(session, org_id, calendar.rule_shift(rule), members)
+    placed = [_arrival(rule, zone, shifts[c.member_id], c) for c in ordered]
+    span = await calendar.load_calendar(
+        session, org_id, min(a.day for a in placed), max(a.day for a in placed)
+    )
+    arrivals = [a for a in placed if span.is_work_day(a.day)]
     days = await _standing(session, org_id, sorted({a.key for a in arrivals}))
     plan = _Plan(org_id, await _point_rules(session, {a.rule_id for a in arrivals}), days)
     for arrival in arrivals:
@@ -108,10 +116,11 @@ async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[Ch
     return {event_id: ids[index] for event_id, index in plan.earned.items()}
 
 
-def _arrival(rule: AttendanceRule, zone: ZoneInfo, check_in: CheckIn) -> _Arrival:
+def _arrival(rule: AttendanceRule, zone: ZoneInfo, shift: ShiftTimes, check_in: CheckIn) -> _Arrival:
     local = check_in.occurred_at.astimezone(zone)
+    day = shift.day_of(local)
     return _Arrival(
-        check_in, day_key(check_in.member_id, local.date()), rule_for_arrival(rule, local), local.date()
+        check_in, day_key(check_in.member_id, day), rule_for_arrival(rule, shift, local, day), day
     )
 
 

@@ -8,6 +8,8 @@ never a snapshot.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +24,10 @@ class SnapshotError(Exception):
     """The period cannot be frozen (not ended yet, or frozen already)."""
 
 
-def has_ended(kind: PeriodKind, key: str, time_zone: str) -> bool:
-    """Whether the period ``key`` lies wholly before the current one (keys of a kind sort by time)."""
-    return kind is not PeriodKind.ALL and key < period_key(kind, today(time_zone))
+def has_ended(kind: PeriodKind, key: str, time_zone: str, on: dt.date | None = None) -> bool:
+    """Whether the period ``key`` lies wholly before the current one (keys of a kind sort by time);
+    ``on``: the local date to judge by (default today)."""
+    return kind is not PeriodKind.ALL and key < period_key(kind, on or today(time_zone))
 
 
 async def freeze(
@@ -33,10 +36,11 @@ async def freeze(
     time_zone: str,
     department_id: int | None,
     token_id: int | None,
+    on: dt.date | None = None,
 ) -> RankingSnapshot:
-    """Store the scope's full ranking now; the caller commits."""
+    """Store the scope's full ranking now (``on``: the local date, default today); the caller commits."""
     kind = PeriodKind(scope.period_kind)
-    if not has_ended(kind, scope.period_key, time_zone):
+    if not has_ended(kind, scope.period_key, time_zone, on):
         raise SnapshotError(
             f"the {kind.value} {scope.period_key} has not ended yet; only closed periods freeze"
         )

@@ -11,11 +11,11 @@ import sys
 
 from sqlalchemy import func, select
 
-from cloud.app import retention_daily
 from cloud.db.base import utc_now
 from cloud.db.models import Agent, AttendancePunch, AuditEntry, Balance, Member, MemberStatus, Organisation
 from cloud.db.session import SessionFactory
 from cloud.domain.retention import apply_retention, months_before
+from cloud.scheduling import CloudScheduler
 from tests.cloud import factories
 from tests.support.polling import async_wait_for
 
@@ -139,16 +139,16 @@ async def test_cli_dry_run_changes_nothing(db_url: str, sessions: SessionFactory
         assert (await session.get_one(Member, ids["Gone"])).status == MemberStatus.ERASED
 
 
-async def test_the_periodic_task_runs_retention(sessions: SessionFactory) -> None:
+async def test_the_scheduler_runs_retention(sessions: SessionFactory) -> None:
     ids = await _seed(sessions, utc_now())
-    task = asyncio.create_task(retention_daily(sessions, period_s=3600))
+    clock = CloudScheduler(sessions, tick_s=3600)
+    clock.start()  # the first tick is at start-up
     try:
 
         async def anonymised() -> bool:
             async with sessions() as session:
                 return (await session.get_one(Member, ids["Gone"])).status == MemberStatus.ERASED
 
-        await async_wait_for(anonymised, what="the periodic retention run")
+        await async_wait_for(anonymised, what="the scheduled retention run")
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await clock.aclose()

@@ -6,6 +6,7 @@ from cloud.api.problems import COMMON_RESPONSES
 from cloud.api.routes import (
     agents,
     attendance,
+    calendar,
     departments,
     displays,
     enrolment,
@@ -15,6 +16,7 @@ from cloud.api.routes import (
     org_deletion,
     points,
     rankings,
+    scheduler,
     sites,
     subject_access,
     tokens,
@@ -38,6 +40,8 @@ for _module in (
     ledger,
     displays,
     attendance,
+    calendar,
+    scheduler,
     enrolment,
     workflow,
 ):

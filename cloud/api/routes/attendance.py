@@ -142,6 +142,7 @@ class DayClosingOut(BaseModel):
     day: dt.date
     absences_recorded: int
     early_leaves_recorded: int
+    work_day: bool  # False: a holiday or rest day in the calendar, nothing is recorded
 
 
 class MonthClosingIn(BaseModel):
@@ -213,7 +214,10 @@ async def close_day(
     if publisher is not None and (done.absences or done.early_leaves):
         publisher.changed(principal.org_id)
     return DayClosingOut(
-        day=body.day, absences_recorded=done.absences, early_leaves_recorded=done.early_leaves
+        day=body.day,
+        absences_recorded=done.absences,
+        early_leaves_recorded=done.early_leaves,
+        work_day=done.work_day,
     )
 
 

@@ -7,6 +7,7 @@ member fields exist only as encrypted blobs plus a keyed hash for lookups.
 from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
 from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
+from cloud.db.models.calendar import CalendarDay, DayKind, LeaveRecord, Shift, ShiftAssignment, WorkCalendar
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
@@ -22,6 +23,7 @@ from cloud.db.models.points import (
 from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
 from cloud.db.models.ranking_version import RankingVersion
+from cloud.db.models.scheduler import SchedulerRun
 from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
 
 __all__ = [
@@ -38,12 +40,15 @@ __all__ = [
     "AuditHead",
     "AuthorityLimit",
     "Balance",
+    "CalendarDay",
     "Consent",
     "ConsentKind",
+    "DayKind",
     "Department",
     "Display",
     "EntrySource",
     "EntryStatus",
+    "LeaveRecord",
     "LedgerEntry",
     "LedgerEvent",
     "Member",
@@ -57,5 +62,9 @@ __all__ = [
     "RankingSnapshot",
     "RankingVersion",
     "Role",
+    "SchedulerRun",
+    "Shift",
+    "ShiftAssignment",
     "Site",
+    "WorkCalendar",
 ]
