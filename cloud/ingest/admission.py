@@ -93,13 +93,18 @@ async def admit(session: AsyncSession, agent: Agent, batch: SplitBatch) -> Admit
         elif event.kind != sync.EventKind.PUNCH:
             others.append(event)
     await _count_refusals(session, agent, refused)
-    ids = [e.id for e in batch.events] + [r.event_id for r in batch.rejected if r.event_id]
     return Admitted(
         punches=tuple(punches),
         others=tuple(others),
         rejected=tuple(rejected),
-        acked_ids=tuple(dict.fromkeys(ids)),
+        acked_ids=acked_ids(batch),
     )
+
+
+def acked_ids(batch: SplitBatch) -> tuple[str, ...]:
+    """The ids a stored batch acks: every event's, stored, skipped or quarantined (once each)."""
+    ids = [e.id for e in batch.events] + [r.event_id for r in batch.rejected if r.event_id]
+    return tuple(dict.fromkeys(ids))
 
 
 def declared_devices(agent: Agent) -> frozenset[str] | None:

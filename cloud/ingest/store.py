@@ -32,6 +32,7 @@ _PUNCHES = cast(Table, AttendancePunch.__table__)  # Core, not ORM: no per-row O
 class StoreResult:
     acked_ids: tuple[str, ...]
     balances_changed: bool
+    earned_by: frozenset[str] = frozenset()  # ids of the events that earned a ledger entry
 
 
 async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: SplitBatch) -> StoreResult:
@@ -46,7 +47,9 @@ async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: Sp
     if admitted.punches:
         punches = [rows.punch_row(agent, p, earned.get(p.event.id)) for p in admitted.punches]
         await session.execute(insert(_PUNCHES), punches)
-    return StoreResult(acked_ids=admitted.acked_ids, balances_changed=bool(earned))
+    return StoreResult(
+        acked_ids=admitted.acked_ids, balances_changed=bool(earned), earned_by=frozenset(earned)
+    )
 
 
 def _check_ins(punches: tuple[NewPunch, ...]) -> list[CheckIn]:
