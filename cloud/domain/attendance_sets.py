@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db import pg_arrays
+from cloud.db.base import utc_now
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
@@ -31,6 +33,11 @@ from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_
 REVOKE_REASON = "earlier check-in"
 
 _LEDGER = cast(Table, LedgerEntry.__table__)  # Core, not ORM: no per-row ORM work
+_LEDGER_COLUMNS = (
+    *("org_id", "member_id", "point_type_id", "points", "rule_id", "reason", "source", "effective_date"),
+    *("revokes_id", "event_id", "idempotency_key", "status", "attendance_day", "created_at"),
+)
+_PG_INSERT_LEDGER = pg_arrays.unnest_insert(_LEDGER, _LEDGER_COLUMNS, returning=("idempotency_key", "id"))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -190,10 +197,16 @@ async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
 async def _insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the ledger rows in order; their ids, in the same order (one statement).
 
-    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"); the ids come
-    back matched by idempotency key (unique per organisation), not by position.
+    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"; on PostgreSQL
+    one ``unnest`` of column arrays, see ``pg_arrays``); the ids come back matched by idempotency key
+    (unique per organisation), not by position.
     """
-    statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
-    result = await session.execute(statement, rows)
+    if session.get_bind().dialect.name == "postgresql":
+        now = utc_now()  # the column default, which a text statement does not apply
+        arrays = pg_arrays.column_arrays([row | {"created_at": now} for row in rows], _LEDGER_COLUMNS)
+        result = await session.execute(_PG_INSERT_LEDGER, arrays)
+    else:
+        statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
+        result = await session.execute(statement, rows)
     ids: dict[str, int] = {key: entry_id for key, entry_id in result.all()}
     return [ids[row["idempotency_key"]] for row in rows]
