@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db import pg_arrays
 from cloud.db.base import utc_now
+from cloud.db.bind_lists import padded
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
@@ -179,7 +180,7 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     """Each day's newest standing entry and the time of the punch that earned it (one select)."""
     days: dict[str, _Day] = {}
     newest: dict[str, int] = {}
-    for entry, punch in (await session.execute(standing_entries_query(org_id, keys))).all():
+    for entry, punch in (await session.execute(standing_entries_query(org_id, padded(keys)))).all():
         key = entry.attendance_day
         if key is None or newest.get(key, -1) > entry.id:
             continue
