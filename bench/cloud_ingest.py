@@ -166,8 +166,9 @@ def _drained(drains: list[Drain]) -> str:
 
 WHY_INGEST: Final = (
     "Through the broker and the real worker: decode, split, resolve members, insert punches, decide "
-    "attendance, score, write the ledger and balances, commit, then publish the ack; one batch at a "
-    "time per worker."
+    "attendance, score, write the ledger and balances, commit, then publish the ack. Batches that "
+    "queue in the agent's lane while one commits go together as one run: one transaction, one set "
+    "pass when that equals storing them in turn."
 )
 WHY_BACKLOG: Final = (
     "The agent's start-up, then its link feeding the cloud as fast as the cloud acks; the cloud's "
