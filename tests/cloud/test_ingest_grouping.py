@@ -71,8 +71,10 @@ async def test_a_run_in_time_order_is_stored_as_one_set(engine: AsyncEngine) -> 
         for minute, pin in [(1, "1"), (2, "2"), (3, "1")]
     ]
     lookups = _member_lookups(engine)
-    await _run(session_factory(engine), "site-o", None, False, ordered, together=True)
+    stored = await _run(session_factory(engine), "site-o", None, False, ordered, together=True)
     assert len(lookups) == 1
+    # Each batch says whether it moved balances itself: the third is member 1's second check-in.
+    assert [changed for _, changed in stored["outcomes"]] == [True, True, False]
     reversed_pin = [
         events.batch(events.punch("1", events.local(DAY + dt.timedelta(days=1), 9 - h))) for h in range(3)
     ]
