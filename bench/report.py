@@ -100,9 +100,21 @@ def _preamble(document: dict[str, Any]) -> str:
             f"- Python {m['python']} ({m['implementation']}), SQLite {m['sqlite']}, {m['mosquitto']}",
             f"- load average at start {m['load_average_at_start']}, at end {m.get('load_average_at_end')}"
             " (the box is shared with other work: read small differences with care)",
+            *_remeasured(document),
             "",
         ]
     )
+
+
+def _remeasured(document: dict[str, Any]) -> list[str]:
+    """Preamble lines naming the benchmarks re-measured later by a partial run (``bench.splice``)."""
+    return [
+        f"- re-measured later, in a partial full-size run: {', '.join(f'`{b}`' for b in note['benchmarks'])}"
+        f" on {note['date']} by `{note['command']}` (load average at start"
+        f" {note['load_average_at_start']}, at end {note['load_average_at_end']}); their sections and"
+        " table rows are from that run, every other figure from the run above"
+        for note in document.get("remeasured", [])
+    ]
 
 
 def _issue_table(document: dict[str, Any]) -> str:

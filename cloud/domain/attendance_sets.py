@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db import pg_arrays
+from cloud.db.base import utc_now
+from cloud.db.bind_lists import padded
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
@@ -33,6 +36,11 @@ from cloud.domain.calendar import ShiftTimes
 REVOKE_REASON = "earlier check-in"
 
 _LEDGER = cast(Table, LedgerEntry.__table__)  # Core, not ORM: no per-row ORM work
+_LEDGER_COLUMNS = (
+    *("org_id", "member_id", "point_type_id", "points", "rule_id", "reason", "source", "effective_date"),
+    *("revokes_id", "event_id", "idempotency_key", "status", "attendance_day", "created_at"),
+)
+_PG_INSERT_LEDGER = pg_arrays.unnest_insert(_LEDGER, _LEDGER_COLUMNS, returning=("idempotency_key", "id"))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -181,7 +189,7 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     """Each day's newest standing entry and the time of the punch that earned it (one select)."""
     days: dict[str, _Day] = {}
     newest: dict[str, int] = {}
-    for entry, punch in (await session.execute(standing_entries_query(org_id, keys))).all():
+    for entry, punch in (await session.execute(standing_entries_query(org_id, padded(keys)))).all():
         key = entry.attendance_day
         if key is None or newest.get(key, -1) > entry.id:
             continue
@@ -199,10 +207,16 @@ async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
 async def _insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the ledger rows in order; their ids, in the same order (one statement).
 
-    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"); the ids come
-    back matched by idempotency key (unique per organisation), not by position.
+    The rows go as one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"; on PostgreSQL
+    one ``unnest`` of column arrays, see ``pg_arrays``); the ids come back matched by idempotency key
+    (unique per organisation), not by position.
     """
-    statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
-    result = await session.execute(statement, rows)
+    if session.get_bind().dialect.name == "postgresql":
+        now = utc_now()  # the column default, which a text statement does not apply
+        arrays = pg_arrays.column_arrays([row | {"created_at": now} for row in rows], _LEDGER_COLUMNS)
+        result = await session.execute(_PG_INSERT_LEDGER, arrays)
+    else:
+        statement = insert(_LEDGER).returning(_LEDGER.c.idempotency_key, _LEDGER.c.id)
+        result = await session.execute(statement, rows)
     ids: dict[str, int] = {key: entry_id for key, entry_id in result.all()}
     return [ids[row["idempotency_key"]] for row in rows]

@@ -32,6 +32,7 @@ from typing import Final
 from sqlalchemy import CompoundSelect, Select, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db.bind_lists import padded
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -93,13 +94,18 @@ async def admit(session: AsyncSession, agent: Agent, batch: SplitBatch) -> Admit
         elif event.kind != sync.EventKind.PUNCH:
             others.append(event)
     await _count_refusals(session, agent, refused)
-    ids = [e.id for e in batch.events] + [r.event_id for r in batch.rejected if r.event_id]
     return Admitted(
         punches=tuple(punches),
         others=tuple(others),
         rejected=tuple(rejected),
-        acked_ids=tuple(dict.fromkeys(ids)),
+        acked_ids=acked_ids(batch),
     )
+
+
+def acked_ids(batch: SplitBatch) -> tuple[str, ...]:
+    """The ids a stored batch acks: every event's, stored, skipped or quarantined (once each)."""
+    ids = [e.id for e in batch.events] + [r.event_id for r in batch.rejected if r.event_id]
+    return tuple(dict.fromkeys(ids))
 
 
 def declared_devices(agent: Agent) -> frozenset[str] | None:
@@ -133,20 +139,20 @@ async def _count_refusals(session: AsyncSession, agent: Agent, refused: Counter[
 async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    return set((await session.execute(known_event_ids_query(agent_pk, ids))).scalars())
+    return set((await session.execute(known_event_ids_query(agent_pk, padded(ids)))).scalars())
 
 
 async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
     if not keys:
         return set()
-    return set((await session.execute(known_dedup_keys_query(agent_pk, sorted(keys)))).scalars())
+    return set((await session.execute(known_dedup_keys_query(agent_pk, padded(sorted(keys))))).scalars())
 
 
 async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str, int | None]:
     """Every PIN of a member of the organisation (unique): the member's id when active, else None."""
     if not pins:
         return {}
-    rows = (await session.execute(members_by_pin_query(org_id, sorted(pins)))).all()
+    rows = (await session.execute(members_by_pin_query(org_id, padded(sorted(pins))))).all()
     return {
         pin: member_id if status == MemberStatus.ACTIVE else None
         for pin, member_id, status in rows

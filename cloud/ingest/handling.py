@@ -2,6 +2,8 @@
 
 Two steps, so a worker can decode the next batch while one commits: ``prepare_message`` (topic and
 batch decoding, CPU only) and ``apply_message`` (one transaction); ``handle_message`` does both.
+``apply_messages`` applies one agent's queued messages in order, each run of event batches in one
+transaction (``grouping.store_batches``); the outcomes, one per message, are published after it.
 
 Every failure of the input ends in quarantine or a log line, never in an exception out of here,
 except database trouble: then nothing is acked and the agent sends the batch again later.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
+from cloud.ingest.grouping import store_batches
 from cloud.ingest.quarantine import quarantine
 from cloud.ingest.splitting import SplitBatch, split_batch
 from cloud.ingest.store import StoreResult, store_batch
@@ -96,6 +99,60 @@ async def apply_message(
                 raise
             log.info("concurrent insert of a batch from %s, retrying", message.agent_id)
     raise AssertionError("unreachable")
+
+
+async def apply_messages(sessions: SessionFactory, messages: Sequence[Prepared]) -> list[Outcome]:
+    """Apply one agent's messages in order; consecutive event batches share one transaction."""
+    outcomes: list[Outcome] = []
+    run: list[Prepared] = []
+    for message in [*messages, None]:
+        if message is not None and message.batch is not None and message.agent_id is not None:
+            run.append(message)
+            continue
+        if len(run) > 1:
+            outcomes += await _event_run(sessions, run)
+        elif run:
+            outcomes.append(await apply_message(sessions, run[0]))
+        run = []
+        if message is not None:
+            outcomes.append(await apply_message(sessions, message))
+    return outcomes
+
+
+async def _event_run(sessions: SessionFactory, run: list[Prepared]) -> list[Outcome]:
+    """Event batches of one agent in one transaction; one by one if that fails or the agent is not live."""
+    agent_id = run[0].agent_id
+    assert agent_id is not None, "a run holds event batches of one agent (one lane)"
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            outcomes = await _events_together(sessions, agent_id, run)
+        except IntegrityError:
+            log.info("concurrent insert of batches from %s, retrying", agent_id)
+            continue
+        if outcomes is not None:
+            return outcomes
+        break
+    return [await apply_message(sessions, message) for message in run]
+
+
+async def _events_together(
+    sessions: SessionFactory, agent_id: str, run: list[Prepared]
+) -> list[Outcome] | None:
+    batches = [m.batch for m in run if m.batch is not None]
+    async with sessions() as session:
+        agent = await _agent(session, agent_id)
+        if agent is None or agent.retired_at is not None:
+            return None  # each message is quarantined on its own
+        results = await store_batches(session, agent, run[0].topic, batches)
+        org_id = agent.org_id
+        await session.commit()
+    return [
+        Outcome(
+            ack=sync.Ack(batch_id=batch.batch_id, event_ids=result.acked_ids) if result.acked_ids else None,
+            changed_org=org_id if result.balances_changed else None,
+        )
+        for batch, result in zip(batches, results, strict=True)
+    ]
 
 
 async def _events(sessions: SessionFactory, agent_id: str, message: Prepared, store: BatchStore) -> Outcome:

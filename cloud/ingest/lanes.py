@@ -5,12 +5,15 @@ queued or being applied), so a burst pushes back on the broker instead of piling
 agent (lane key) has a queue drained by one task, so its batches commit, and are acked, in the
 order they arrived. A lane's task ends when its queue is empty; the next message starts a new one.
 ``aclose`` cancels what is still in flight: nothing was acked for it, so the agents send it again.
+``Lanes.grouped`` hands a lane's queued items to ``apply`` as one run (up to ``group`` of them, in
+order): a backlog is then applied in fewer, larger transactions, while a lone item still goes at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -21,10 +24,26 @@ class Lanes(Generic[T]):
     """Runs ``apply`` on submitted items: in order per key, concurrently across keys, ``limit`` at most."""
 
     def __init__(self, apply: Callable[[T], Awaitable[None]], *, limit: int) -> None:
-        self._apply = apply
+        async def one(items: list[T]) -> None:
+            await apply(items[0])
+
+        self._apply_run: Callable[[list[T]], Awaitable[None]] = one
+        self._group = 1
         self._slots = asyncio.Semaphore(limit)
         self._queues: dict[str, collections.deque[T]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def grouped(cls, apply: Callable[[list[T]], Awaitable[None]], *, limit: int, group: int) -> Lanes[T]:
+        """Lanes whose ``apply`` takes a run of up to ``group`` consecutive items of one key."""
+
+        async def unused(item: T) -> None:
+            raise AssertionError("grouped lanes apply runs")
+
+        lanes = cls(unused, limit=limit)
+        lanes._apply_run = apply
+        lanes._group = max(1, group)
+        return lanes
 
     @property
     def in_flight(self) -> int:
@@ -47,11 +66,13 @@ class Lanes(Generic[T]):
         queue = self._queues[key]
         try:
             while queue:
+                run = list(itertools.islice(queue, self._group))
                 try:
-                    await self._apply(queue[0])
+                    await self._apply_run(run)
                 finally:
-                    queue.popleft()
-                    self._slots.release()
+                    for _ in run:
+                        queue.popleft()
+                        self._slots.release()
         finally:
             del self._queues[key]
 

@@ -16,6 +16,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloud.db import pg_arrays
 from cloud.db.models import Agent, AgentEvent, AttendancePunch
 from cloud.domain.attendance import CHECK_IN_STATES
 from cloud.domain.attendance_sets import CheckIn, score_check_ins
@@ -26,12 +27,15 @@ from cloud.ingest.splitting import SplitBatch
 
 _AGENT_EVENTS = cast(Table, AgentEvent.__table__)  # Core, not ORM: no per-row ORM work
 _PUNCHES = cast(Table, AttendancePunch.__table__)  # Core, not ORM: no per-row ORM work
+_PUNCH_COLUMNS = tuple(c.name for c in _PUNCHES.columns if c.name != "id")
+_PG_INSERT_PUNCHES = pg_arrays.unnest_insert(_PUNCHES, _PUNCH_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class StoreResult:
     acked_ids: tuple[str, ...]
     balances_changed: bool
+    earned_by: frozenset[str] = frozenset()  # ids of the events that earned a ledger entry
 
 
 async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: SplitBatch) -> StoreResult:
@@ -45,8 +49,13 @@ async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: Sp
     earned = await score_check_ins(session, agent.org_id, _check_ins(admitted.punches))
     if admitted.punches:
         punches = [rows.punch_row(agent, p, earned.get(p.event.id)) for p in admitted.punches]
-        await session.execute(insert(_PUNCHES), punches)
-    return StoreResult(acked_ids=admitted.acked_ids, balances_changed=bool(earned))
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(_PG_INSERT_PUNCHES, pg_arrays.column_arrays(punches, _PUNCH_COLUMNS))
+        else:
+            await session.execute(insert(_PUNCHES), punches)
+    return StoreResult(
+        acked_ids=admitted.acked_ids, balances_changed=bool(earned), earned_by=frozenset(earned)
+    )
 
 
 def _check_ins(punches: tuple[NewPunch, ...]) -> list[CheckIn]:

@@ -6,7 +6,9 @@ worker may record it; retained status is not delivered to shared subscriptions).
 
 Pipelining: a message is decoded as it arrives (``prepare_message``), then applied in its agent's
 lane (``Lanes``): one agent's batches commit and are acked in arrival order, while batches of other
-agents commit beside them and the next batch is decoded while one commits. At most
+agents commit beside them and the next batch is decoded while one commits. Batches that queued up
+in an agent's lane while its previous run committed are applied together, in one transaction
+(``apply_messages``), and acked in order after its commit. At most
 ``MAX_IN_FLIGHT`` messages are held; beyond that the worker stops reading and the broker holds the
 rest. Ack after commit, always: a message whose lane is cancelled (connection lost) is not acked.
 
@@ -27,7 +29,7 @@ import aiomqtt
 
 from cloud.db.session import SessionFactory
 from cloud.displays.publisher import DisplayPublisher
-from cloud.ingest.handling import Prepared, apply_message, prepare_message
+from cloud.ingest.handling import Outcome, Prepared, apply_messages, prepare_message
 from cloud.ingest.lanes import Lanes
 from cloud.ingest.tls import MqttTlsError, client_tls_context, explain_connect_failure
 from cloud.settings import MqttEndpoint
@@ -40,7 +42,9 @@ BACKOFF_MAX_S = 30.0
 FAULT_EXIT_AFTER_COMMIT_ENV = "MPM_FAULT_EXIT_AFTER_COMMIT"
 # Messages held per worker (decoded, queued or committing). Several agents' batches commit at once;
 # on SQLite they queue for its single writer anyway, on PostgreSQL they run side by side.
-MAX_IN_FLIGHT = 8
+MAX_IN_FLIGHT = 32
+# Queued batches of one agent applied in one transaction (a backlog drains in larger commits).
+MAX_GROUP = 16
 
 
 # Acks and display content are small packets that must leave at once: without TCP_NODELAY, Nagle's
@@ -119,7 +123,9 @@ class IngestWorker:
         self._publisher.attach(client)
         self.subscribed.set()
         log.info("ingest subscribed on %s:%d", self._endpoint.host, self._endpoint.port)
-        lanes: Lanes[Prepared] = Lanes(lambda prepared: self._handle(client, prepared), limit=MAX_IN_FLIGHT)
+        lanes: Lanes[Prepared] = Lanes.grouped(
+            lambda run: self._handle(client, run), limit=MAX_IN_FLIGHT, group=MAX_GROUP
+        )
         try:
             async for message in client.messages:
                 prepared = prepare_message(message.topic.value, _payload_bytes(message.payload))
@@ -127,13 +133,17 @@ class IngestWorker:
         finally:
             await lanes.aclose()
 
-    async def _handle(self, client: aiomqtt.Client, prepared: Prepared) -> None:
+    async def _handle(self, client: aiomqtt.Client, run: list[Prepared]) -> None:
         try:
-            outcome = await apply_message(self._sessions, prepared)
+            outcomes = await apply_messages(self._sessions, run)
         except Exception:
             # Database trouble (or a bug): nothing was committed, so nothing is acked; the agent resends.
-            log.exception("could not store a message on %s; left unacked", prepared.topic)
+            log.exception("could not store %d message(s) on %s; left unacked", len(run), run[0].topic)
             return
+        for prepared, outcome in zip(run, outcomes, strict=True):
+            await self._publish(client, prepared, outcome)
+
+    async def _publish(self, client: aiomqtt.Client, prepared: Prepared, outcome: Outcome) -> None:
         if outcome.ack is not None and prepared.agent_id is not None:
             self._maybe_die_before_ack()
             ack_topic = sync.topic(prepared.agent_id, sync.Channel.ACK)

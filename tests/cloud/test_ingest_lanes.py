@@ -66,3 +66,28 @@ async def test_submit_waits_while_the_limit_is_held_and_close_cancels() -> None:
 
 async def _ready(value: bool) -> bool:
     return value
+
+
+async def test_grouped_lanes_hand_over_what_queued_as_one_run_in_order() -> None:
+    runs: list[list[str]] = []
+    first_started = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def apply(run: list[str]) -> None:
+        runs.append(list(run))
+        if len(runs) == 1:
+            first_started.set()
+            await release_first.wait()
+
+    lanes: Lanes[str] = Lanes.grouped(apply, limit=16, group=3)
+    await lanes.submit("a", "a1")
+    await asyncio.wait_for(first_started.wait(), timeout=10)
+    for item in ["a2", "a3", "a4", "a5"]:  # queue behind a1 while it runs
+        await lanes.submit("a", item)
+    await lanes.submit("b", "b1")
+    release_first.set()
+    await async_wait_for(lambda: _ready(lanes.in_flight == 0), what="every item applied")
+    a_runs = [run for run in runs if run[0].startswith("a")]
+    assert a_runs == [["a1"], ["a2", "a3", "a4"], ["a5"]]  # at most 3 a run, arrival order kept
+    assert ["b1"] in runs  # another agent's item is never in a's run
+    await lanes.aclose()
