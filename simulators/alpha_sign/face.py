@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulators.led_png import LINE_GAP, text_bitmap
+from led_faces import LINE_GAP, text_bitmap
 
 PICTURE_LINE = re.compile(r"\[dots (.)\]")
 

@@ -7,6 +7,7 @@ member fields exist only as encrypted blobs plus a keyed hash for lookups.
 from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
 from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
+from cloud.db.models.dashboard import DisplayLink
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
@@ -42,6 +43,7 @@ __all__ = [
     "ConsentKind",
     "Department",
     "Display",
+    "DisplayLink",
     "EntrySource",
     "EntryStatus",
     "LedgerEntry",
