@@ -168,8 +168,11 @@ def _agent_panel(agent: Agent, site: str) -> AgentPanel:
     )
 
 
-async def sign_previews(session: AsyncSession, org_id: int, now: dt.datetime) -> list[SignPreview]:
-    """What every sign of every agent in service is given to show now, as lines."""
+async def sign_previews(
+    session: AsyncSession, org_id: int, now: dt.datetime, public_only: bool = False
+) -> list[SignPreview]:
+    """What every sign of every agent in service is given to show now, as lines; for a ``public_only``
+    viewer only the public signs (an internal sign may list members who never agreed to be shown)."""
     org = await session.get_one(Organisation, org_id)
     month = period_key(PeriodKind.MONTH, local_date(now, org.time_zone))
     agents = await session.execute(
@@ -181,6 +184,8 @@ async def sign_previews(session: AsyncSession, org_id: int, now: dt.datetime) ->
     previews: list[SignPreview] = []
     for agent in agents.scalars():
         for display in await _displays_of(session, agent):
+            if public_only and display.audience == "internal":
+                continue
             content = await sign_content(session, display, month, org.time_zone, now)
             previews.append(
                 SignPreview(agent_id=agent.agent_id, sign=display.sign, lines=preview_lines(content))
@@ -200,10 +205,10 @@ async def _displays_of(session: AsyncSession, agent: Agent) -> list[Display]:
 
 
 async def sign_preview(
-    session: AsyncSession, org_id: int, agent_id: str, sign: str, now: dt.datetime
+    session: AsyncSession, org_id: int, agent_id: str, sign: str, now: dt.datetime, public_only: bool = False
 ) -> SignPreview | None:
-    """One sign's preview, or None when the organisation has no such agent or sign."""
-    for preview in await sign_previews(session, org_id, now):
+    """One sign's preview, or None when the organisation has no such agent or sign (for this viewer)."""
+    for preview in await sign_previews(session, org_id, now, public_only):
         if preview.agent_id == agent_id and preview.sign == sign:
             return preview
     return None

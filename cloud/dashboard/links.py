@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cloud.api.deps import OrgAdmin, PageDep, PathId, ReadSessionDep, SessionDep
@@ -31,6 +31,10 @@ MAX_TTL_S = 90 * 24 * 3600
 
 
 class DisplayLinkIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "lobby wall", "ttl_s": 604800, "audience": "public"}]}
+    )
+
     label: Text = Field(default="", max_length=200, examples=["lobby wall"])
     ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=MAX_TTL_S, description="seconds until it expires")
     audience: Literal["public", "internal"] = Field(

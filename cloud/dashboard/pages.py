@@ -196,9 +196,8 @@ async def sign_picture(
     if not sign_png.endswith(".png"):
         raise problem(404, "sign pictures end in .png")
     async with request.app.state.read_sessions() as session:
-        preview = await board.sign_preview(
-            session, viewer.org_id, agent_id, sign_png.removesuffix(".png"), _now()
-        )
+        sign = sign_png.removesuffix(".png")
+        preview = await board.sign_preview(session, viewer.org_id, agent_id, sign, _now(), viewer.public_only)
     if preview is None:
         raise problem(404, f"no sign {sign_png.removesuffix('.png')!r} on agent {agent_id!r}")
     picture = led_png_bytes(lines_bitmap(preview.lines).rows, colour=AMBER, pitch=4, margin=6)

@@ -55,6 +55,6 @@ async def read_panels(session: AsyncSession, view: board.View, now: dt.datetime)
     return Panels(
         ranking=await board.ranking_panel(session, view, now),
         events=await board.latest_events(session, view),
-        signs=await board.sign_previews(session, view.org_id, now),
+        signs=await board.sign_previews(session, view.org_id, now, view.public_only),
         agents=await board.agent_panels(session, view.org_id),
     )

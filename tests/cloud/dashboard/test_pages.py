@@ -104,6 +104,9 @@ async def test_display_links_are_signed_public_revocable_and_audited(
     assert (opened.status_code, opened.headers["location"]) == (303, "/dashboard?screen=big")
     wall = await client.get("/dashboard?screen=big")
     assert rows_of(wall.text) == [("1", "Bob", "3")]  # public: only the member who consented
+    # The agent's only sign is internal (the default display): a public screen does not show it.
+    assert "no signs yet" in wall.text
+    assert (await client.get("/dashboard/signs/site-1/default.png")).status_code == 404
     # A pass with its signature changed is refused, naming why.
     forged = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
     client.cookies.clear()
