@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from cloud.api.problems import COMMON_RESPONSES
 from cloud.dashboard import links, pages
 from cloud.dashboard.live import LiveSettings, StreamLimit
+from cloud.dashboard.shared_renders import SharedRenders
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 
@@ -22,6 +23,7 @@ STATIC_DIR: Final = Path(__file__).parent / "static"
 def install(app: FastAPI, live: LiveSettings | None = None) -> None:
     """Serve the dashboard from ``app``; ``live`` bounds its SSE streams (defaults: ``LiveSettings``)."""
     app.state.dashboard_streams = StreamLimit(live or LiveSettings())
+    app.state.dashboard_renders = SharedRenders()
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     app.include_router(links.router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(pages.router)

@@ -3,8 +3,9 @@
 Theory of operation: each stream polls its organisation's ranking version (one primary-key read,
 ``cloud.domain.ranking_version``) every ``poll_s``; a new version re-renders the panels at once, so an
 award reaches the screen within about ``poll_s`` plus a render. Everything else a panel shows (agent
-status, display configuration, a clock) is caught by a full re-render every ``refresh_s``. Only
-fragments whose HTML changed are sent. Every ``heartbeat_s`` the stream sends a heartbeat event and
+status, display configuration, a clock) is caught by a re-render at every ``refresh_s`` tick. Renders
+are shared by the streams of one view (``shared_renders``); each stream sends only the fragments
+whose HTML changed since it last sent them. Every ``heartbeat_s`` the stream sends a heartbeat event and
 re-checks the pass: a revoked link or token gets a ``bye`` event and the stream ends.
 Bounds: at most ``max_streams`` open streams per process (the next one is refused with 503 and a
 Retry-After); a stream ends when the client disconnects (checked every poll) or after ``max_age_s``
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Request
 
 from cloud.dashboard import access, board, passes
-from cloud.dashboard.rendering import read_panels
+from cloud.dashboard.shared_renders import SharedRenders
 
 Clock = Callable[[], float]
 
@@ -75,21 +76,22 @@ async def stream(
     view: board.View,
     settings: LiveSettings,
     slot: Slot,
+    renders: SharedRenders,
     clock: Clock = time.monotonic,
 ) -> AsyncIterator[bytes]:
     """The SSE byte stream for ``viewer``; releases ``slot`` however it ends."""
     try:
         yield b"retry: 2000\n\n"
         sent: dict[str, str] = {}
-        version = await _version(request, view.org_id)
-        started = last_refresh = last_beat = clock()
-        first = True
+        started = last_beat = clock()
+        shown: tuple[int, int] | None = None  # (ranking version, refresh tick) last rendered
         while not await request.is_disconnected():
             now = clock()
-            current = await _version(request, view.org_id)
-            if first or current != version or now - last_refresh >= settings.refresh_s:
-                first, version, last_refresh = False, current, now
-                for message in await _changed_fragments(request, view, sent):
+            wanted = (await _version(request, view.org_id), int(now // settings.refresh_s))
+            if wanted != shown:
+                shown = wanted
+                fragments = await renders.fragments(request, view, *wanted)
+                for message in _changed(fragments, sent):
                     yield message
             if now - last_beat >= settings.heartbeat_s:
                 last_beat = now
@@ -109,11 +111,10 @@ async def _version(request: Request, org_id: int) -> int:
     return int(stamp.version)
 
 
-async def _changed_fragments(request: Request, view: board.View, sent: dict[str, str]) -> list[bytes]:
-    async with request.app.state.read_sessions() as session:
-        panels = await read_panels(session, view, dt.datetime.now(dt.UTC))
+def _changed(fragments: dict[str, str], sent: dict[str, str]) -> list[bytes]:
+    """SSE messages for the panels whose HTML differs from what this stream sent last."""
     messages = []
-    for name, html in panels.fragments().items():
+    for name, html in fragments.items():
         if sent.get(name) != html:
             sent[name] = html
             messages.append(sse(name, html))

@@ -175,7 +175,7 @@ async def events(
     if slot is None:
         raise problem(503, "too many live dashboards are open; try again shortly", {"Retry-After": "5"})
     view = _view(viewer, point_type, period, department)
-    body = live.stream(request, viewer, view, limit.settings, slot)
+    body = live.stream(request, viewer, view, limit.settings, slot, request.app.state.dashboard_renders)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     # The slot is released when the stream ends, and again (a no-op then) after the response: a
     # client gone before the first byte never starts the generator, so its finally would never run.

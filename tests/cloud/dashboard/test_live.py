@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from cloud.dashboard import access, board, live
+from cloud.dashboard.shared_renders import SharedRenders
 from tests.cloud.dashboard.support import Org, auth, seeded_org
 
 PROMPT_S = 1.0  # an award must reach an open dashboard within this
@@ -58,14 +59,19 @@ async def next_event(stream: AsyncIterator[bytes], timeout: float = 5.0) -> tupl
 
 
 async def opened(
-    app: FastAPI, org: Org, settings: live.LiveSettings, clock: FakeClock
+    app: FastAPI,
+    org: Org,
+    settings: live.LiveSettings,
+    clock: FakeClock,
+    renders: SharedRenders | None = None,
 ) -> tuple[Browser, live.StreamLimit, AsyncIterator[bytes]]:
     browser = Browser(app)
     viewer = await viewer_for(app, org, browser)
     limit = live.StreamLimit(settings)
     slot = limit.try_open()
     assert slot is not None
-    stream = live.stream(browser.request, viewer, board.View(org_id=org.org_id), settings, slot, clock)
+    view = board.View(org_id=org.org_id)
+    stream = live.stream(browser.request, viewer, view, settings, slot, renders or SharedRenders(), clock)
     assert await next_event(stream) == ("", "")  # the retry hint
     first = [await next_event(stream) for _ in range(4)]
     assert sorted(name for name, _ in first) == ["events", "ranking", "signs", "sites"]
@@ -136,3 +142,20 @@ async def test_streams_are_capped_and_need_a_pass(app: FastAPI, client: httpx.As
     held.release()  # twice is once
     assert limit.open == 0
     assert limit.try_open() is not None  # control: a freed slot is handed out again
+
+
+async def test_streams_of_one_view_share_one_render_per_change(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    org = await seeded_org(app)
+    clock, renders = FakeClock(), SharedRenders()
+    settings = live.LiveSettings(poll_s=0.02, refresh_s=1e9)
+    streams = [(await opened(app, org, settings, clock, renders))[2] for _ in range(3)]
+    assert renders.renders == 1  # three screens, one render
+    body = {"member_id": org.members["Alice"], "point_type": "A", "points": 1, "reason": "x"}
+    headers = auth(org.token) | {"Idempotency-Key": str(uuid.uuid4())}
+    assert (await client.post("/api/v1/ledger-entries", json=body, headers=headers)).status_code == 201
+    for stream in streams:
+        name, _data = await next_event(stream, PROMPT_S)
+        assert name in {"ranking", "events", "signs"}
+    assert renders.renders == 2  # control: the change was rendered once more, for all three
