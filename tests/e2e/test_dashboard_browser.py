@@ -2,7 +2,9 @@
 
 ``mpm-demo`` prints the dashboard's display link first; the browser opens it, the page loads, a point
 award made through the API appears without a reload within a second, the sign preview matches what
-the Alpha sign simulator shows, and a screenshot is saved as docs/images/dashboard.png (the README's).
+the Alpha sign simulator shows, and screenshots are saved (normal view and big screen). With
+``MPM_WRITE_SCREENSHOTS=1`` they go to docs/images/ (the README's picture), else to the test's own
+directory, so a test run leaves the work tree as it was.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tests.support.broker import Broker
 from tests.support.polling import wait_for
 
 REPO = Path(__file__).parents[2]
-SCREENSHOT = REPO / "docs" / "images" / "dashboard.png"
+DOC_IMAGES = REPO / "docs" / "images"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PROMPT_S = 1.0
 
@@ -124,7 +126,10 @@ def award(demo: dict[str, str], member_id: int, points: int) -> None:
     api(demo, "POST", "/ledger-entries", body)
 
 
-def test_the_dashboard_is_live_in_a_real_browser(demo: dict[str, str], browser: webdriver.Chrome) -> None:
+def test_the_dashboard_is_live_in_a_real_browser(
+    demo: dict[str, str], browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    images = DOC_IMAGES if os.environ.get("MPM_WRITE_SCREENSHOTS") == "1" else tmp_path
     members = {m["display_name"]: m["id"] for m in api(demo, "GET", "/members?limit=50")}
     for name, points in [("Alice", 320), ("张三", 410), ("Carol", 150), ("Dave", 90)]:
         award(demo, members[name], points)
@@ -152,12 +157,12 @@ def test_the_dashboard_is_live_in_a_real_browser(demo: dict[str, str], browser: 
     assert re.fullmatch(r"1 Bob \d+", sign_rows(state_dir)[0])
     width = "return document.querySelector('#signs img').naturalWidth"
     wait_for(lambda: browser.execute_script(width) > 100, timeout=5, what="the sign preview PNG")
-    save_screenshot(browser, SCREENSHOT.with_name("dashboard-big-screen.png"))
+    save_screenshot(browser, images / "dashboard-big-screen.png")
     browser.find_element(By.LINK_TEXT, "normal view").click()
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#sites tr.agent"), timeout=10, what="sites")
     state = "return document.querySelector('#sites tr.agent').textContent"
     wait_for(lambda: "online" in browser.execute_script(state), timeout=10, what="the agent online")
-    save_screenshot(browser, SCREENSHOT)
+    save_screenshot(browser, images / "dashboard.png")
 
 
 def save_screenshot(browser: webdriver.Chrome, path: Path) -> None:
