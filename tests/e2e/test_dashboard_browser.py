@@ -75,7 +75,7 @@ def browser() -> Iterator[webdriver.Chrome]:
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
-    options.add_argument("--window-size=1600,1000")
+    options.add_argument("--window-size=1920,1080")
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     try:
         yield driver
@@ -157,12 +157,22 @@ def test_the_dashboard_is_live_in_a_real_browser(
     assert re.fullmatch(r"1 Bob \d+", sign_rows(state_dir)[0])
     width = "return document.querySelector('#signs img').naturalWidth"
     wait_for(lambda: browser.execute_script(width) > 100, timeout=5, what="the sign preview PNG")
+    # Readable across a room: ranking text at least 32 px high on a 1080p wall.
+    font = "return parseFloat(getComputedStyle(document.querySelector('#ranking td.name')).fontSize)"
+    assert browser.execute_script(font) >= 32
     save_screenshot(browser, images / "dashboard-big-screen.png")
     browser.find_element(By.LINK_TEXT, "normal view").click()
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#sites tr.agent"), timeout=10, what="sites")
     state = "return document.querySelector('#sites tr.agent').textContent"
     wait_for(lambda: "online" in browser.execute_script(state), timeout=10, what="the agent online")
+    browser.set_window_size(1600, 1250)
     save_screenshot(browser, images / "dashboard.png")
+    # On a phone the panels stack in one column and nothing makes the page scroll sideways.
+    browser.set_window_size(390, 844)
+    columns = "return getComputedStyle(document.querySelector('main')).gridTemplateColumns.split(' ').length"
+    wait_for(lambda: browser.execute_script(columns) == 1, timeout=5, what="one column on a phone")
+    overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert browser.execute_script(overflow) <= 0
 
 
 def save_screenshot(browser: webdriver.Chrome, path: Path) -> None:
