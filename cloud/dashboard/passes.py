@@ -23,7 +23,7 @@ from cloud.privacy import MasterKey
 
 PURPOSE: Final = b"mpm-edge dashboard pass v1"
 MAX_PASS_CHARS: Final = 200
-_PAYLOAD = re.compile(r"v1:(\d{1,10}):(link|token):(\d{1,10}):(\d{1,12})")
+_PAYLOAD = re.compile(r"v1:(\d{1,10}):(link|token):(\d{1,10}):(\d{1,11})")  # expiry: before year 5000
 
 SubjectKind = Literal["link", "token"]
 
