@@ -173,3 +173,21 @@ async def test_sign_pictures_are_drawn_by_the_simulators_renderer(
     assert picture.content == led_png_bytes(lines_bitmap(lines).rows, colour=AMBER, pitch=4, margin=6)
     assert (await client.get("/dashboard/signs/site-1/nope.png")).status_code == 404
     assert (await client.get("/dashboard/signs/site-2/default.png")).status_code == 404
+
+
+async def test_login_and_stream_inputs_are_bounded(app: FastAPI, client: httpx.AsyncClient) -> None:
+    org = await seeded_org(app)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    huge = await client.post("/dashboard/login", content="token=" + "x" * 5000, headers=form)
+    assert huge.status_code == 413
+    assert huge.headers["content-type"] == PROBLEM
+    garbled = await client.post("/dashboard/login", content=b"token=\xff\xfe", headers=form)
+    assert garbled.status_code == 303
+    assert "unknown" in garbled.headers["location"]
+    await log_in(client, org.token)  # control
+    bad = await client.get("/dashboard/events", params={"period": "fortnight"})
+    assert bad.status_code == 422
+    assert "period" in bad.text
+    client.cookies.set("mpm_dashboard", "x" * 500, path="/dashboard")
+    long_cookie = await client.get("/dashboard")
+    assert long_cookie.status_code == 422
