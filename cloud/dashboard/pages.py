@@ -67,9 +67,7 @@ async def login_form(reason: Annotated[str, Query(max_length=200)] = "") -> HTML
 @router.post("/dashboard/login")
 async def login(request: Request) -> Response:
     """Exchange an API token (form field ``token``) for a read-only dashboard pass in a cookie."""
-    body = await request.body()
-    if len(body) > MAX_LOGIN_BODY:
-        raise problem(413, "the login form is too large")
+    body = await _bounded_body(request, MAX_LOGIN_BODY)
     token = urllib.parse.parse_qs(body.decode("utf-8", errors="replace")).get("token", [""])[0].strip()
     if not token:
         return _to_login("please enter an API token")
@@ -81,6 +79,16 @@ async def login(request: Request) -> Response:
     response = RedirectResponse("/dashboard", status_code=303)
     _set_pass(response, request, text, passes.verify(request.app.state.master_key, text, now).expires_at)
     return response
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk; 413 as soon as it passes ``limit`` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise problem(413, "the login form is too large")
+    return bytes(body)
 
 
 @router.get("/dashboard/link/{pass_text}")
