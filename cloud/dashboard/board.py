@@ -69,6 +69,7 @@ class SignPreview:
     agent_id: str
     sign: str
     lines: list[str]
+    agent_online: bool = True  # offline: the sign may still show older content than this
 
 
 def preview_lines(content: sync.SignContent) -> list[str]:
@@ -187,8 +188,10 @@ async def sign_previews(
             if public_only and display.audience == "internal":
                 continue
             content = await sign_content(session, display, month, org.time_zone, now)
+            online = (agent.last_status or {}).get("state") == "online"
+            lines = preview_lines(content)
             previews.append(
-                SignPreview(agent_id=agent.agent_id, sign=display.sign, lines=preview_lines(content))
+                SignPreview(agent_id=agent.agent_id, sign=display.sign, lines=lines, agent_online=online)
             )
     return previews
 

@@ -7,8 +7,10 @@ import re
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from cloud.dashboard import passes
+from cloud.db.models import Agent
 from led_faces import AMBER, led_png_bytes, lines_bitmap
 from tests.cloud.dashboard.support import auth, log_in, seeded_org
 
@@ -58,6 +60,7 @@ async def test_a_token_login_shows_ranking_events_signs_and_sites(
     assert ">online<" in page.text
     assert ">7<" in page.text
     assert "12 s" in page.text
+    assert "agent offline" not in page.text
     assert "/dashboard/static/htmx.min.js" in page.text
     assert 'sse-connect="/dashboard/events?' in page.text
 
@@ -191,3 +194,15 @@ async def test_login_and_stream_inputs_are_bounded(app: FastAPI, client: httpx.A
     client.cookies.set("mpm_dashboard", "x" * 500, path="/dashboard")
     long_cookie = await client.get("/dashboard")
     assert long_cookie.status_code == 422
+
+
+async def test_a_preview_of_an_offline_agents_sign_says_so(app: FastAPI, client: httpx.AsyncClient) -> None:
+    org = await seeded_org(app)
+    async with app.state.sessions() as session:
+        agent = (await session.execute(select(Agent).where(Agent.org_id == org.org_id))).scalar_one()
+        agent.last_status = {"state": "offline"}
+        await session.commit()
+    await log_in(client, org.token)
+    page = await client.get("/dashboard")
+    assert "agent offline: the sign may still show older content" in page.text
+    assert ">offline<" in page.text
