@@ -176,19 +176,25 @@ async def sign_previews(
     viewer only the public signs (an internal sign may list members who never agreed to be shown)."""
     org = await session.get_one(Organisation, org_id)
     month = period_key(PeriodKind.MONTH, local_date(now, org.time_zone))
-    agents = await session.execute(
-        select(Agent)
-        .where(Agent.org_id == org_id, Agent.retired_at.is_(None))
-        .order_by(Agent.agent_id)
-        .limit(MAX_AGENTS)
+    agents = list(
+        (
+            await session.execute(
+                select(Agent)
+                .where(Agent.org_id == org_id, Agent.retired_at.is_(None))
+                .order_by(Agent.agent_id)
+                .limit(MAX_AGENTS)
+            )
+        ).scalars()
     )
+    configured = await _configured_displays(session, org_id, [agent.id for agent in agents])
     previews: list[SignPreview] = []
-    for agent in agents.scalars():
-        for display in await _displays_of(session, agent):
+    for agent in agents:
+        fallback = None if agent.id in configured else await default_display(session, agent)
+        online = (agent.last_status or {}).get("state") == "online"
+        for display in configured.get(agent.id) or ([fallback] if fallback is not None else []):
             if public_only and display.audience == "internal":
                 continue
             content = await sign_content(session, display, month, org.time_zone, now)
-            online = (agent.last_status or {}).get("state") == "online"
             lines = preview_lines(content)
             previews.append(
                 SignPreview(agent_id=agent.agent_id, sign=display.sign, lines=lines, agent_online=online)
@@ -196,15 +202,21 @@ async def sign_previews(
     return previews
 
 
-async def _displays_of(session: AsyncSession, agent: Agent) -> list[Display]:
+async def _configured_displays(
+    session: AsyncSession, org_id: int, agent_pks: list[int]
+) -> dict[int, list[Display]]:
+    """The displays of these agents in one statement, at most ``MAX_SIGNS_PER_AGENT`` each, by sign."""
     query = (
-        select(Display).where(Display.agent_pk == agent.id).order_by(Display.sign).limit(MAX_SIGNS_PER_AGENT)
+        select(Display)
+        .where(Display.org_id == org_id, Display.agent_pk.in_(agent_pks))
+        .order_by(Display.agent_pk, Display.sign)
     )
-    configured = list((await session.execute(query)).scalars())
-    if configured:
-        return configured
-    fallback = await default_display(session, agent)
-    return [fallback] if fallback is not None else []
+    by_agent: dict[int, list[Display]] = {}
+    for display in (await session.execute(query)).scalars():
+        shown = by_agent.setdefault(display.agent_pk, [])
+        if len(shown) < MAX_SIGNS_PER_AGENT:
+            shown.append(display)
+    return by_agent
 
 
 async def sign_preview(

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from cloud.dashboard import passes
-from cloud.db.models import Agent
+from cloud.db.models import Agent, Display
 from led_faces import AMBER, led_png_bytes, lines_bitmap
 from tests.cloud.dashboard.support import auth, log_in, seeded_org
 
@@ -206,3 +206,34 @@ async def test_a_preview_of_an_offline_agents_sign_says_so(app: FastAPI, client:
     page = await client.get("/dashboard")
     assert "agent offline: the sign may still show older content" in page.text
     assert ">offline<" in page.text
+
+
+async def test_configured_signs_are_previewed_and_a_public_screen_sees_public_ones(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    org = await seeded_org(app, consenting=("Alice",))
+    async with app.state.sessions() as session:
+        agent = (await session.execute(select(Agent).where(Agent.org_id == org.org_id))).scalar_one()
+        for sign, audience in [("hall", "public"), ("office", "internal")]:
+            session.add(
+                Display(
+                    org_id=org.org_id,
+                    agent_pk=agent.id,
+                    sign=sign,
+                    point_type_id=org.point_type_id,
+                    title="Top",
+                    audience=audience,
+                )
+            )
+        await session.commit()
+    issued = await client.post("/api/v1/display-links", json={}, headers=auth(org.token))
+    await client.get(issued.json()["url"].removeprefix("http://cloud.test"))
+    wall = await client.get("/dashboard")
+    assert re.findall(r'data-sign="([^"]+)"', wall.text) == ["hall"]
+    hall = wall.text.split('data-sign="hall"')[1].split("</ol>")[0]
+    assert "1 Alice 5" in hall
+    assert "Bob" not in hall  # the public sign lists consenting members only
+    client.cookies.clear()
+    await log_in(client, org.token)
+    inside = await client.get("/dashboard")
+    assert re.findall(r'data-sign="([^"]+)"', inside.text) == ["hall", "office"]
