@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from cloud import dashboard
 from cloud.api import docs_assets, health, problems
 from cloud.api.deps import Principal
 from cloud.api.principal_cache import PrincipalCache
@@ -75,6 +76,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     docs_assets.install(app)
     app.include_router(api_router)
     app.include_router(health.router)
+    dashboard.install(app)
     return app
 
 

@@ -50,7 +50,7 @@ if [ ! -x "$BUILDER/bin/pip" ]; then
 fi
 mkdir -p "$WHEELS" "$WORK/src"
 # Build from a clean copy so the source tree gets no build/ or egg-info droppings.
-for item in pyproject.toml README.md firmware_protocols edge_agent cloud simulators; do
+for item in pyproject.toml README.md firmware_protocols led_faces edge_agent cloud simulators; do
     cp -r "$ROOT/$item" "$WORK/src/"
 done
 find "$WORK/src" -name __pycache__ -type d -prune -exec rm -rf {} +

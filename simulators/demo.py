@@ -196,6 +196,7 @@ def start_everything(procs: Processes, state_dir: Path, punch_every: float) -> d
     config.write_text(agent_config(state_dir, mqtt_url, zk_port))
     procs.start("agent", [*command("mpm-agent"), "run", "--config", str(config)], env)
     return {
+        "dashboard": f"http://127.0.0.1:{api_port}/dashboard",
         "api": f"http://127.0.0.1:{api_port}/api/v1",
         "docs": f"http://127.0.0.1:{api_port}/docs",
         "token": seed.get("token", ""),
@@ -255,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         urls = start_everything(procs, state_dir, args.punch_every)
         print(f"MPM Edge demo is running (state in {state_dir})")
+        print(f"  dashboard:   {dashboard_link(urls)}")
+        print(f"               (or {urls['dashboard']} and log in with the API token)")
         print(f"  admin API:   {urls['api']}   (OpenAPI docs: {urls['docs']})")
         print(f"  API token:   {urls['token']}")
         print(f"  MQTT broker: {urls['mqtt']}")
@@ -274,6 +277,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         procs.stop_all()
+
+
+def dashboard_link(urls: dict[str, Any]) -> str:
+    """A display link that logs the browser in, or the bare address when the cloud would not issue one."""
+    try:
+        return DemoManager(urls["api"], urls["token"]).display_link()
+    except (OSError, ValueError, KeyError) as exc:
+        return f"{urls['dashboard']}   (no display link: {exc})"
 
 
 def describe_line(line: str) -> str:

@@ -41,6 +41,13 @@ class DemoManager:
             return f"manager: award failed ({exc})"
         return f"manager: +{points} to {member['display_name']} ({reason})"
 
+    def display_link(self, label: str = "mpm-demo") -> str:
+        """A display link that opens the dashboard without a token (internal: the demo's members
+        gave no public-display consent, and a public link would list nobody)."""
+        body = {"label": label, "audience": "internal", "ttl_s": 7 * 24 * 3600}
+        url: str = self._request("POST", "/display-links", body)["url"]
+        return url
+
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"}
         if method == "POST":

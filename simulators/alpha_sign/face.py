@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from firmware_protocols.glyphs import render_text
-from simulators.led_png import LINE_GAP
+from led_faces import LINE_GAP
 
 PICTURE_LINE = re.compile(r"\[dots (.)\]")
 

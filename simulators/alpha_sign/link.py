@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 import serial
 
+from led_faces import AMBER, render_led_png
 from simulators.alpha_sign.device import AlphaSignDevice
 from simulators.alpha_sign.face import face_bitmap
-from simulators.led_png import AMBER, render_led_png
 from simulators.state_file import write_state
 
 log = logging.getLogger(__name__)

@@ -83,6 +83,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sites/{site_id}/enrolment-tokens/{token_id}/qr.png"): Case(
         "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
     ),
+    ("POST", "/api/v1/display-links/{link_id}/revoke"): Case("POST", "/api/v1/display-links/{link}/revoke"),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -192,6 +193,7 @@ async def their_objects(
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
     command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
+    link = (await post("display-links", {"label": "their wall"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -206,6 +208,7 @@ async def their_objects(
         "token": token,
         "snapshot": snapshot,
         "command": command,
+        "link": link,
     }
 
 
@@ -236,6 +239,7 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/ranking-snapshots",
         "/api/v1/attendance/corrections",
         "/api/v1/agents/their-agent/commands",
+        "/api/v1/display-links",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

@@ -352,6 +352,21 @@ STEPS = [
         "/api/v1/members/$CAROL/export",
         check={".profile.display_name": "Carol"},
     ),
+    Step(
+        "A display link for a wall screen: its `url` opens the live dashboard, read-only, public members",
+        "POST",
+        "/api/v1/display-links",
+        {"label": "Lobby wall", "ttl_s": 2592000},
+        save={"LINK": ".id"},
+        expect=201,
+        check={".audience": "public"},
+    ),
+    Step(
+        "Revoke it: the screen falls back to the login page at its next heartbeat",
+        "POST",
+        "/api/v1/display-links/$LINK/revoke",
+        check={".label": "Lobby wall"},
+    ),
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
     Step(VERIFIED, "GET", "/api/v1/audit/verify", check={".intact": True}),
     Step(

@@ -8,6 +8,7 @@ from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
 from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.calendar import CalendarDay, DayKind, LeaveRecord, Shift, ShiftAssignment, WorkCalendar
+from cloud.db.models.dashboard import DisplayLink
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
@@ -46,6 +47,7 @@ __all__ = [
     "DayKind",
     "Department",
     "Display",
+    "DisplayLink",
     "EntrySource",
     "EntryStatus",
     "LeaveRecord",

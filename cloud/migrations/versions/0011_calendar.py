@@ -1,7 +1,7 @@
 """Attendance calendars (work week, holidays, make-up days, shifts, assignments, leave) and the
 scheduler's run ledger.
 
-Revision ID: 0011_calendar
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_calendar"
+revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -69,7 +69,7 @@ async def test_tcp_state_and_png_show_chinese_names(tmp_path: Path, profile: str
         assert state["counters"]["applies"] == 1
         with Image.open(sign.png_path) as picture:
             width, height = picture.size
-        pitch, margin = 6, 8  # simulators/led_png.py defaults
+        pitch, margin = 6, 8  # led_faces/dots.py defaults
         assert height == 2 * margin + 3 * 16 * pitch  # three lines of 16 dots
         assert width == 2 * margin + (len(" 1 张三 98") + 2) * 8 * pitch  # the two hanzi are double width
 
