@@ -16,7 +16,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from edge_agent.config import AgentConfig
 from edge_agent.device_commands import DeviceCommands
@@ -25,7 +25,6 @@ from edge_agent.display import DisplayRouter
 from edge_agent.drivers.registry import Runnable, build_drivers
 from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
-from edge_agent.observability import AgentSources, ObservabilityServer
 from edge_agent.outbox import Outbox, OutboxClosed
 from edge_agent.runtime_state import publish_runtime_state, runtime_state_path
 from edge_agent.signage.wiring import confirm_fresh
@@ -33,6 +32,9 @@ from edge_agent.signage.wiring import programmes as sign_programmes
 from edge_agent.status import StatusReporter
 from edge_agent.supervisor import Supervisor, TaskFactory
 from edge_agent.systemd_notify import Watchdog, stopping
+
+if TYPE_CHECKING:  # imported when enabled: its HTTP stack (h11) is not loaded for nothing
+    from edge_agent.observability import ObservabilityServer
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ class Agent:
         return self.link is not None and self.link.connected.is_set()
 
     def _observability_server(self, outbox: Outbox, drivers: Mapping[str, Runnable]) -> ObservabilityServer:
+        from edge_agent.observability import AgentSources, ObservabilityServer
+
         settings = self.config.observability
         sources = AgentSources(
             outbox,

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+# Imported for its effect, before the first model is built: pydantic loads no plugin machinery.
+from edge_agent import _pydantic_plugins  # noqa: F401
 from edge_agent.drivers.alpha_sign.config import AlphaSignConfig
 from edge_agent.drivers.isapi.config import IsapiFaceConfig
 from edge_agent.drivers.modbus_led.config import ModbusLedConfig

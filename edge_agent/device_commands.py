@@ -25,7 +25,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol
 
-from firmware_protocols import zk_push
 from firmware_protocols.sync import Command, CommandResult
 
 log = logging.getLogger(__name__)
@@ -250,6 +249,8 @@ class ZkPushTerminalAdapter:
         self.driver, self.sn, self.name = driver, sn, str(driver.config.device_name(sn))
 
     async def upsert_user(self, user: UserSpec, cmd_id: str) -> Outcome:
+        from firmware_protocols import zk_push  # only with a zk_push device (its driver imported it)
+
         entry = zk_push.UserEntry(
             pin=user.pin, name=user.name, privilege=str(user.privilege), card=str(user.card or "")
         )
@@ -257,6 +258,8 @@ class ZkPushTerminalAdapter:
         return Outcome(status=Status.QUEUED)
 
     async def delete_user(self, pin: str, cmd_id: str) -> Outcome:
+        from firmware_protocols import zk_push
+
         await self.driver.queue_command(self.sn, zk_push.DeleteUser(pin=pin), cmd_id=cmd_id)
         return Outcome(status=Status.QUEUED)
 

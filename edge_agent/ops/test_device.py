@@ -18,7 +18,6 @@ import json
 import os
 import socket
 import sys
-import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TextIO
 
@@ -128,6 +127,8 @@ async def probe_isapi_face(config: IsapiFaceConfig) -> Answer:
 
 
 def _terminal_states(config: ZkPushConfig, metrics_url: str) -> Answer:
+    import urllib.request  # http.client and email: only for this probe, never in the running agent
+
     try:
         with urllib.request.urlopen(metrics_url, timeout=2) as reply:
             text = reply.read().decode()

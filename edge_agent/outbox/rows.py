@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
-from typing import Final
+import json.encoder
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 
 from edge_agent.records import DeviceRecord
 from firmware_protocols.sync import Event, EventKind
@@ -44,14 +45,29 @@ def parse_iso(text: str) -> dt.datetime:
 _DATA_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _c_encoder() -> Callable[[object], str] | None:
+    """The C scanner behind ``_DATA_ENCODER``, built once (``encode`` builds one per call: ≈ 40% of
+    its cost per punch). Driver data is plain JSON values, so the circular check is left out."""
+    make: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the _json accelerator
+        return None
+    strings = json.encoder.encode_basestring  # the C one when there is a C scanner (ensure_ascii=False)
+    scan = make(None, _DATA_ENCODER.default, strings, None, ":", ",", False, False, True)
+    return lambda value: "".join(scan(value, 0))
+
+
+_ENCODE: Final = _c_encoder() or _DATA_ENCODER.encode
+
+
 def encode_data(record: DeviceRecord) -> str:
     """The record's data as compact JSON text (the ``data`` column, spliced into batches as is)."""
     data = record.data
-    return _DATA_ENCODER.encode(data if type(data) is dict else dict(data))
+    return _ENCODE(data if type(data) is dict else dict(data))
 
 
 def estimated_bytes(data_json: str) -> int:
-    return len(data_json.encode()) + ROW_OVERHEAD_BYTES
+    size = len(data_json) if data_json.isascii() else len(data_json.encode())  # UTF-8 bytes
+    return size + ROW_OVERHEAD_BYTES
 
 
 def to_row(

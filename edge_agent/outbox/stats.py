@@ -78,6 +78,11 @@ def read_stats(db_path: Path, *, max_bytes: int | None = None) -> OutboxStats:
         raise FileNotFoundError(f"no outbox database at {db_path}")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
+        # The agent creates the file, then its schema (one transaction that also sets user_version):
+        # a reader in between finds no tables. That is "no outbox yet", not an error.
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version == 0:
+            raise FileNotFoundError(f"the outbox database at {db_path} is not initialised yet")
         stats = collect(conn, db_path, full=False)
     finally:
         conn.close()

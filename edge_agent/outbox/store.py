@@ -14,6 +14,7 @@ a driver can clear a device's own log; ``tombstones`` are the PINs erased on the
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 MAX_GROUP_CALLERS: Final = 1000
 DEDUP_RETENTION_S: Final = 30 * 86400.0
 DEDUP_PRUNE_EVERY_S: Final = 3600.0
-_STOP: Final = None
 
 
 class OutboxClosed(Exception):
@@ -61,7 +61,11 @@ class Outbox:
         self.lease_s = lease_s
         self.transactions = 0  # group commits done (tests count them)
         self.full = False
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        # accept() appends and sets _work; the writer takes everything queued as one group. A plain
+        # deque, not asyncio.Queue: two queue operations per record were ≈ 6% of the accept path.
+        self._queued: collections.deque[_Pending] = collections.deque()
+        self._work = asyncio.Event()
+        self._stop_asked = False
         self._leases: dict[str, float] = {}
         # Every row with seq ≤ _claimed_up_to is leased or acked, so a claim reads on from there
         # instead of re-reading the in-flight rows (up to 4,000 at 4 batches of 1,000). Set back
@@ -132,7 +136,8 @@ class Outbox:
         if not self._accepting:
             raise OutboxClosed("the outbox is closed or its writer has stopped")
         future: asyncio.Future[AcceptResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(list(records), future))
+        self._queued.append(_Pending(list(records), future))
+        self._work.set()
         return await future
 
     async def run_writer(self) -> None:
@@ -142,7 +147,7 @@ class Outbox:
                 pass
         except asyncio.CancelledError:
             self._accepting = False
-            while not self._queue.empty():
+            while self._queued:
                 await self._write_next_group()
             raise
         finally:
@@ -152,11 +157,15 @@ class Outbox:
     def stop_writer(self) -> None:
         """Ask the writer to finish what is queued and return."""
         self._accepting = False
-        self._queue.put_nowait(_STOP)
+        self._stop_asked = True
+        self._work.set()
 
     async def _write_next_group(self) -> bool:
-        first = await self._queue.get()
-        group, stop = self._gather(first)
+        """Commit the callers queued now (up to ``MAX_GROUP_CALLERS``); False once asked to stop and done."""
+        while not self._queued and not self._stop_asked:
+            self._work.clear()
+            await self._work.wait()
+        group = self._take_group()
         if group:
             task = asyncio.ensure_future(self._commit(group))
             try:
@@ -164,19 +173,15 @@ class Outbox:
             except asyncio.CancelledError:
                 await task  # a started transaction always finishes and resolves its callers
                 raise
-        return not stop
+        return not (self._stop_asked and not self._queued)
 
-    def _gather(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
-        group: list[_Pending] = []
-        item, stop = first, False
-        while True:
-            if item is _STOP:
-                stop = True
-            elif item is not None:
-                group.append(item)
-            if stop or len(group) >= MAX_GROUP_CALLERS or self._queue.empty():
-                return group, stop
-            item = self._queue.get_nowait()
+    def _take_group(self) -> list[_Pending]:
+        queued = self._queued
+        if len(queued) <= MAX_GROUP_CALLERS:
+            group = list(queued)
+            queued.clear()
+            return group
+        return [queued.popleft() for _ in range(MAX_GROUP_CALLERS)]
 
     async def _commit(self, group: list[_Pending]) -> None:
         batches = [p.records for p in group]
@@ -209,10 +214,8 @@ class Outbox:
         self.full = full
 
     def _fail_queued(self) -> None:
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
-            if pending is not None:
-                _resolve(pending.future, OutboxClosed("the outbox writer stopped"))
+        while self._queued:
+            _resolve(self._queued.popleft().future, OutboxClosed("the outbox writer stopped"))
 
     def _notify(self) -> None:
         for listener in self._listeners:

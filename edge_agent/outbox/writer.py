@@ -89,19 +89,32 @@ class _Group:
 
     def admit(self, records: Sequence[DeviceRecord]) -> Outcome:
         fresh, duplicates = self._split_fresh(records)
-        keep = [(r, encode_data(r)) for r in fresh if not is_sheddable(r)]
-        need = sum(estimated_bytes(data) for _, data in keep)
+        keep: list[tuple[DeviceRecord, str]] = []
+        sheddable: list[DeviceRecord] = []
+        need = 0
+        for record in fresh:  # one pass, no per-record generators: this runs for every record
+            if is_sheddable(record):
+                sheddable.append(record)
+                continue
+            data = encode_data(record)
+            keep.append((record, data))
+            need += estimated_bytes(data)
         if need > self.room:
             self.room += self._shed_existing(need - self.room)
         if need > self.room:
             return OutboxFull(f"outbox is full: {len(keep)} record(s) refused, keep them on the device")
         self.room -= need
         self.stored.extend(keep)
-        stored = len(keep) + self._admit_sheddable([r for r in fresh if is_sheddable(r)])
+        stored = len(keep) + (self._admit_sheddable(sheddable) if sheddable else 0)
         self._remember(fresh)
         return AcceptResult(stored=stored, duplicates=duplicates)
 
-    def _split_fresh(self, records: Sequence[DeviceRecord]) -> tuple[list[DeviceRecord], int]:
+    def _split_fresh(self, records: Sequence[DeviceRecord]) -> tuple[Sequence[DeviceRecord], int]:
+        if len(records) == 1:  # the common call (one punch): no set for duplicates within the call
+            (record,) = records
+            key = record.dedup_key
+            duplicate = key is not None and (record.device, key) in self.known
+            return ((), 1) if duplicate else (records, 0)
         fresh: list[DeviceRecord] = []
         seen_here: set[DedupPair] = set()
         for record in records:
@@ -126,7 +139,7 @@ class _Group:
             admitted += 1
         return admitted
 
-    def _remember(self, records: list[DeviceRecord]) -> None:
+    def _remember(self, records: Sequence[DeviceRecord]) -> None:
         for record in records:
             if record.dedup_key is not None:
                 pair = (record.device, record.dedup_key)

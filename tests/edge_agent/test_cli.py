@@ -83,6 +83,21 @@ async def test_status_json_reads_the_outbox(tmp_path: Path) -> None:
     assert body["oldest_unacked_age_s"] is not None
 
 
+def test_status_before_the_schema_exists_says_no_outbox_yet(tmp_path: Path) -> None:
+    """The agent creates the file before its tables: status then exits 69, as with no file at all."""
+    config = write_config(tmp_path)
+    (tmp_path / "outbox.db").touch()  # what a starting agent leaves for a moment
+    result = mpm_agent("status", "--config", str(config), "--json")
+    assert result.returncode == 69, result.stderr
+    assert "not initialised yet" in result.stderr
+
+
+def test_control_status_without_a_file_exits_69(tmp_path: Path) -> None:
+    result = mpm_agent("status", "--config", str(write_config(tmp_path)), "--json")
+    assert result.returncode == 69, result.stderr
+    assert "no outbox database" in result.stderr
+
+
 async def watch_status(broker: Broker, seen: list[AgentStatus], ready: asyncio.Event) -> None:
     async with aiomqtt.Client(broker.host, broker.port, identifier="status-watcher") as client:
         await client.subscribe(topic(AGENT, Channel.STATUS), qos=1)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge_agent.http import HttpLimits
+if TYPE_CHECKING:  # the HTTP stack (h11) is imported by the driver, not by the configuration
+    from edge_agent.http import HttpLimits
 
 SERIAL_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_DEVICE_NAME = 64  # sync.Event.device
@@ -92,6 +93,8 @@ class ZkPushConfig(BaseModel):
 
     def http_limits(self) -> HttpLimits:
         """The listener's bounds from this entry."""
+        from edge_agent.http import HttpLimits
+
         return HttpLimits(
             max_connections=self.max_connections,
             max_connections_per_address=self.max_connections_per_address,

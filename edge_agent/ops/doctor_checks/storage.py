@@ -36,6 +36,8 @@ def check_backlog(path: Path, *, max_age_s: float, max_bytes: int) -> CheckResul
         return ok(name, "no outbox yet")
     try:
         stats = read_stats(path, max_bytes=max_bytes)
+    except FileNotFoundError:  # the file is there, its schema not yet (the agent is starting)
+        return ok(name, "no outbox yet")
     except sqlite3.Error as error:
         return unknown(name, f"cannot read the outbox: {error}")
     age = stats.oldest_unacked_age_s
