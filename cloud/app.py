@@ -23,6 +23,7 @@ from cloud.db.session import SessionFactory, create_engine, read_only_engine, se
 from cloud.displays.publisher import DisplayPublisher
 from cloud.domain import retention
 from cloud.domain.ranking_version import open_stamp_reader
+from cloud.fleet import FleetAlerts
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
 from cloud.startup_report import log_startup
@@ -49,7 +50,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.rankings = RankingReads(cache=RankingCache(), stamps=stamps, sessions=read_sessions)
         app.state.master_key = master
         app.state.publisher = app.state.worker = None
-        tasks: list[asyncio.Task[None]] = [_start(retention_daily(sessions), "retention")]
+        app.state.fleet_alerts = alerts = FleetAlerts(sessions)
+        tasks: list[asyncio.Task[None]] = [
+            _start(retention_daily(sessions), "retention"),
+            _start(alerts.run(), "fleet-alerts"),
+        ]
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
             app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)

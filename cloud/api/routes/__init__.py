@@ -9,6 +9,7 @@ from cloud.api.routes import (
     departments,
     displays,
     enrolment,
+    fleet,
     ledger,
     members,
     org,
@@ -38,6 +39,7 @@ for _module in (
     attendance,
     enrolment,
     workflow,
+    fleet,
 ):
     api_router.include_router(_module.router)
 

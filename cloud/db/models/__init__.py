@@ -8,6 +8,7 @@ from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
 from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
+from cloud.db.models.fleet import Alert, AlertRules, AlertWebhook, WebhookDelivery
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
 from cloud.db.models.points import (
@@ -28,6 +29,9 @@ __all__ = [
     "Agent",
     "AgentCommand",
     "AgentEvent",
+    "Alert",
+    "AlertRules",
+    "AlertWebhook",
     "ApiToken",
     "Appeal",
     "AppealStatus",
@@ -58,4 +62,5 @@ __all__ = [
     "RankingVersion",
     "Role",
     "Site",
+    "WebhookDelivery",
 ]
