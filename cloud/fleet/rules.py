@@ -31,7 +31,21 @@ DAY_S: Final = 24 * 3600
 class AlertRuleSet(BaseModel):
     """An organisation's alert thresholds; the defaults apply until it sets its own."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_offline_after_s": 300,
+                    "status_silence_s": 1800,
+                    "backlog_max_age_s": 900,
+                    "device_down": True,
+                    "cert_expiry_days": 30,
+                }
+            ]
+        },
+    )
 
     agent_offline_after_s: int | None = Field(default=300, ge=30, le=30 * DAY_S)
     status_silence_s: int | None = Field(default=1800, ge=60, le=30 * DAY_S)

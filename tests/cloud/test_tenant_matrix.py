@@ -83,6 +83,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sites/{site_id}/enrolment-tokens/{token_id}/qr.png"): Case(
         "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
     ),
+    ("DELETE", "/api/v1/fleet/webhooks/{webhook_id}"): Case("DELETE", "/api/v1/fleet/webhooks/{webhook}"),
+    ("GET", "/api/v1/fleet/webhooks/{webhook_id}/deliveries"): Case(
+        "GET", "/api/v1/fleet/webhooks/{webhook}/deliveries"
+    ),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -192,6 +196,7 @@ async def their_objects(
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
     command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
+    webhook = (await post("fleet/webhooks", {"url": "https://ops.example.com/theirs"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -206,6 +211,7 @@ async def their_objects(
         "token": token,
         "snapshot": snapshot,
         "command": command,
+        "webhook": webhook,
     }
 
 
@@ -236,6 +242,7 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/ranking-snapshots",
         "/api/v1/attendance/corrections",
         "/api/v1/agents/their-agent/commands",
+        "/api/v1/fleet/webhooks",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

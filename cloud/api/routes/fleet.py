@@ -73,7 +73,9 @@ async def rotate_webhook_secret(session: SessionDep, principal: OrgAdmin) -> Sec
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"url": "https://ops.example.com/mpm-alerts"}]}
+    )
 
     url: str = Field(max_length=2000, examples=["https://ops.example.com/mpm-alerts"])
 
