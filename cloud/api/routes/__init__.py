@@ -10,6 +10,7 @@ from cloud.api.routes import (
     displays,
     enrolment,
     fleet,
+    inventory,
     ledger,
     members,
     org,
@@ -40,6 +41,7 @@ for _module in (
     enrolment,
     workflow,
     fleet,
+    inventory,
 ):
     api_router.include_router(_module.router)
 

@@ -8,7 +8,7 @@ from cloud.db.models.agents import Agent, AgentCommand, AgentEvent, Display
 from cloud.db.models.attendance import AttendanceCorrection, AttendancePunch, AttendanceRule
 from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
-from cloud.db.models.fleet import Alert, AlertRules, AlertWebhook, WebhookDelivery
+from cloud.db.models.fleet import AgentInventory, Alert, AlertRules, AlertWebhook, WebhookDelivery
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
 from cloud.db.models.points import (
@@ -29,6 +29,7 @@ __all__ = [
     "Agent",
     "AgentCommand",
     "AgentEvent",
+    "AgentInventory",
     "Alert",
     "AlertRules",
     "AlertWebhook",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -73,3 +73,18 @@ class WebhookDelivery(Base):
     done: Mapped[bool] = mapped_column(default=False)  # delivered, or given up after the last attempt
     delivered_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class AgentInventory(Base):
+    """One version of an agent's cloud-managed device inventory, sent as an ``apply_inventory`` command."""
+
+    __tablename__ = "agent_inventory"
+    __table_args__ = (UniqueConstraint("agent_pk", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    version: Mapped[int]
+    devices: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    cmd_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

@@ -1,4 +1,4 @@
-"""Fleet alerts: per-organisation rules and webhooks, alerts, webhook deliveries; agent certificate expiry.
+"""Fleet: alert rules, webhooks, alerts, deliveries; agent certificate expiry; cloud-managed inventories.
 
 Revision ID: 0011_fleet
 Revises: 0010
@@ -81,10 +81,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_webhook_delivery"),
     )
     op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["done", "next_attempt_at"])
+    op.create_table(
+        "agent_inventory",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("agent_pk", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("devices", sa.JSON(), nullable=False),
+        sa.Column("cmd_id", sa.String(36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisation.id"], name="fk_agent_inventory_org_id_organisation"
+        ),
+        sa.ForeignKeyConstraint(["agent_pk"], ["agent.id"], name="fk_agent_inventory_agent_pk_agent"),
+        sa.PrimaryKeyConstraint("id", name="pk_agent_inventory"),
+        sa.UniqueConstraint("agent_pk", "version", name="uq_agent_inventory_agent_pk_version"),
+    )
+    op.create_index("ix_agent_inventory_org_id", "agent_inventory", ["org_id"])
 
 
 def downgrade() -> None:
     """Drop the alert tables and ``agent.cert_expires_at``."""
+    op.drop_table("agent_inventory")
     op.drop_table("webhook_delivery")
     op.drop_table("alert")
     op.drop_table("alert_webhook")

@@ -36,6 +36,7 @@ class Site:
     client: httpx.AsyncClient
     token: str
     clock: Clock
+    tenant: factories.Tenant
     agent_id: str = "site-1"
 
     @property
@@ -80,7 +81,7 @@ async def site(app: FastAPI, client: httpx.AsyncClient, agent_id: str = "site-1"
         await session.commit()
     clock = Clock()
     app.state.fleet_alerts.clock = clock
-    result = Site(app=app, client=client, token=tenant.token, clock=clock, agent_id=agent_id)
+    result = Site(app=app, client=client, token=tenant.token, clock=clock, tenant=tenant, agent_id=agent_id)
     answer = await result.send("POST", "/agents", {"agent_id": agent_id})
     assert answer.status_code == 201, answer.text
     return result
