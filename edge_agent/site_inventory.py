@@ -41,6 +41,7 @@ class InventoryRefused(Exception):
 class CloudInventory:
     version: int
     devices: tuple[AnyDeviceConfig, ...]
+    given: Mapping[str, frozenset[str]]  # per device name, the keys the cloud set (others: defaults)
 
 
 def parse_inventory(args: Mapping[str, Any]) -> CloudInventory:
@@ -66,7 +67,8 @@ def parse_inventory(args: Mapping[str, Any]) -> CloudInventory:
             driver_class(device.kind)
         except DriverUnavailable as error:
             raise InventoryRefused(f"devices.{device.name}: {error}") from None
-    return CloudInventory(version=version, devices=tuple(devices))
+    given = {d.name: frozenset(entry) for d, entry in zip(devices, raw, strict=True)}
+    return CloudInventory(version=version, devices=tuple(devices), given=given)
 
 
 def merged(
