@@ -83,6 +83,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sites/{site_id}/enrolment-tokens/{token_id}/qr.png"): Case(
         "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
     ),
+    ("PUT", "/api/v1/agents/{agent_id}/inventory"): Case(
+        "PUT", "/api/v1/agents/{agent}/inventory", {"devices": []}
+    ),
+    ("GET", "/api/v1/agents/{agent_id}/inventory"): Case("GET", "/api/v1/agents/{agent}/inventory"),
     ("DELETE", "/api/v1/fleet/webhooks/{webhook_id}"): Case("DELETE", "/api/v1/fleet/webhooks/{webhook}"),
     ("GET", "/api/v1/fleet/webhooks/{webhook_id}/deliveries"): Case(
         "GET", "/api/v1/fleet/webhooks/{webhook}/deliveries"
@@ -196,6 +200,8 @@ async def their_objects(
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
     command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
+    inventory = await client.put("/api/v1/agents/their-agent/inventory", json={"devices": []}, headers=h)
+    assert inventory.status_code == 200, inventory.text
     webhook = (await post("fleet/webhooks", {"url": "https://ops.example.com/theirs"}))["id"]
     return {
         "site": site,
@@ -243,6 +249,7 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/attendance/corrections",
         "/api/v1/agents/their-agent/commands",
         "/api/v1/fleet/webhooks",
+        "/api/v1/agents/their-agent/inventory",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

@@ -94,9 +94,15 @@ async def test_a_sign_added_through_the_api_shows_the_ranking_and_a_bad_inventor
             assert "columns" in refused["detail"]
             assert "still running inventory version 1" in refused["detail"]
             assert group.children["agent"].poll() is None
-            devices = (await acme.get("/fleet")).json()["agents"][0]["devices"]
-            assert devices == [{"name": SIGN, "state": "up"}]
+            await fleet_devices(acme, [{"name": SIGN, "state": "up"}])
             await shows(sign_state, "Alice", group)
+
+            emptied = await acme.send("PUT", f"/agents/{AGENT}/inventory", {"devices": []})
+            assert emptied.json()["version"] == 3
+            removed = await inventory_status(acme, "applied")
+            assert (removed["version"], removed["applied_version"]) == (3, 3)
+            assert "stopped: lobby" in removed["detail"]
+            await fleet_devices(acme, [])
     assert config.read_text() == installed  # nothing on the box was edited
 
 
@@ -115,6 +121,13 @@ async def fleet_online(acme: Site, group: ProcessGroup) -> None:
         return bool(agents[0]["online"])
 
     await async_wait_for(probe, timeout=30, what="the agent online")
+
+
+async def fleet_devices(acme: Site, expected: list[dict[str, str]]) -> None:
+    async def probe() -> bool:
+        return bool((await acme.get("/fleet")).json()["agents"][0]["devices"] == expected)
+
+    await async_wait_for(probe, timeout=30, what=f"the fleet view listing devices {expected}")
 
 
 async def shows(sign_state: Path, text: str, group: ProcessGroup) -> None:
