@@ -289,6 +289,24 @@ STEPS = [
         expect=201,
     ),
     Step(
+        "Its devices, managed from the cloud: a new version is sent to the box, which checks and applies it",
+        "PUT",
+        "/api/v1/agents/site-1/inventory",
+        {
+            "devices": [
+                {"kind": "alpha_sign", "name": "lobby-sign", "port": "/dev/ttyUSB0", "columns": 20},
+                {"kind": "zkteco", "name": "front-door", "host": "192.168.1.201"},
+            ]
+        },
+        check={".version": 1, ".status": "queued"},
+    ),
+    Step(
+        "Where it stands: queued, delivered, applied or refused (with the reason), and the version applied",
+        "GET",
+        "/api/v1/agents/site-1/inventory",
+        check={".version": 1, ".applied_version": None},
+    ),
+    Step(
         "Fleet health: each agent online or not, last seen, version, backlog, devices, certificate, alerts",
         "GET",
         "/api/v1/fleet",
