@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import AlertRules, AlertWebhook, WebhookDelivery
@@ -39,6 +39,8 @@ FIRST_RETRY_S: Final = 30.0
 MAX_RETRY_S: Final = 3600.0
 PENDING_SCAN: Final = 1000  # pending deliveries looked at per round (the oldest first)
 MAX_ERROR_CHARS: Final = 300
+
+CLAIM_MARGIN_S: Final = 30.0  # a claimed delivery whose worker died is tried again after this
 
 # POST ``body`` with ``headers`` to ``url``; the HTTP status, or an exception when none came back.
 Post = Callable[[str, bytes, Mapping[str, str]], Awaitable[int]]
@@ -75,6 +77,9 @@ async def httpx_post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
         return response.status_code
 
 
+_Pending = tuple[WebhookDelivery, str, str]  # the delivery, its URL, the organisation's secret
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class DeliveryRound:
     delivered: int
@@ -85,7 +90,8 @@ class DeliveryRound:
 async def deliver_due(
     session: AsyncSession, post: Post, now: dt.datetime, *, attempt_timeout_s: float = ATTEMPT_TIMEOUT_S
 ) -> DeliveryRound:
-    """Try each endpoint's oldest pending delivery if it is due; the caller commits."""
+    """Try each endpoint's oldest pending delivery if it is due (claimed and committed first, so two
+    cloud workers never send one twice); the caller commits the outcomes."""
     query = (
         select(WebhookDelivery, AlertWebhook.url, AlertRules.secret)
         .join(AlertWebhook, AlertWebhook.id == WebhookDelivery.webhook_id)
@@ -94,10 +100,11 @@ async def deliver_due(
         .order_by(WebhookDelivery.id)
         .limit(PENDING_SCAN)
     )
-    oldest: dict[int, tuple[WebhookDelivery, str, str]] = {}
+    oldest: dict[int, _Pending] = {}
     for delivery, url, secret in await session.execute(query):
         oldest.setdefault(delivery.webhook_id, (delivery, url, secret))
     due = [entry for entry in oldest.values() if entry[0].next_attempt_at <= now]
+    due = await _claim(session, due, now, attempt_timeout_s)
     errors = await asyncio.gather(
         *(_attempt(post, d, url, secret, now, attempt_timeout_s) for d, url, secret in due)
     )
@@ -110,6 +117,30 @@ async def deliver_due(
         failed=len(failed),
         given_up=sum(1 for d in failed if d.done),
     )
+
+
+async def _claim(
+    session: AsyncSession, due: list[_Pending], now: dt.datetime, attempt_timeout_s: float
+) -> list[_Pending]:
+    """The deliveries this worker won: one UPDATE moves their next try past this attempt, and only
+    the rows it changed are sent (another cloud worker's round changes none of them twice)."""
+    if not due:
+        return []
+    lease = now + dt.timedelta(seconds=attempt_timeout_s + CLAIM_MARGIN_S)
+    claimed = await session.scalars(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id.in_([d.id for d, _, _ in due]),
+            WebhookDelivery.done.is_(False),
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=lease)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    won = set(claimed)
+    await session.commit()
+    return [entry for entry in due if entry[0].id in won]
 
 
 async def _attempt(

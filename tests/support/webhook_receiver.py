@@ -1,7 +1,7 @@
 """A real HTTP endpoint on loopback that records every POST and answers from a script.
 
 ``statuses`` are answered in order, then ``200`` for ever; ``hang=True`` makes it accept requests
-and never answer (until closed), the way a stuck endpoint behaves.
+and never answer (until closed), the way a stuck endpoint behaves; ``delay_s`` answers slowly.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, statuses: Sequence[int] = (), *, hang: bool = False) -> None:
+    def __init__(self, statuses: Sequence[int] = (), *, hang: bool = False, delay_s: float = 0.0) -> None:
         self.received: list[Received] = []
         self._statuses = list(statuses)
-        self._hang = hang
+        self._hang, self._delay_s = hang, delay_s
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -49,6 +49,8 @@ class Receiver:
                 if receiver._hang:
                     receiver._closing.wait(timeout=60)
                     return
+                if receiver._delay_s:
+                    receiver._closing.wait(timeout=receiver._delay_s)  # a slow endpoint
                 with receiver._lock:
                     receiver.received.append(Received(dict(self.headers.items()), body))
                     status = receiver._statuses.pop(0) if receiver._statuses else 200
@@ -73,8 +75,10 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver(statuses: Sequence[int] = (), *, hang: bool = False) -> Iterator[Receiver]:
-    receiver = Receiver(statuses, hang=hang)
+def webhook_receiver(
+    statuses: Sequence[int] = (), *, hang: bool = False, delay_s: float = 0.0
+) -> Iterator[Receiver]:
+    receiver = Receiver(statuses, hang=hang, delay_s=delay_s)
     thread = receiver.serve()
     try:
         yield receiver

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.base import Base, utc_now
@@ -43,7 +43,18 @@ class Alert(Base):
     """A condition that held: raised at ``raised_at``, resolved when it ended."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_open", "org_id", "key", "resolved_at"),)
+    # At most one open alert per key, even with several cloud workers evaluating at once: the
+    # second insert fails, that round is retried, and it then finds the alert open.
+    __table_args__ = (
+        Index(
+            "uq_alert_open_key",
+            "org_id",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))

@@ -54,7 +54,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["org_id"], ["organisation.id"], name="fk_alert_org_id_organisation"),
         sa.PrimaryKeyConstraint("id", name="pk_alert"),
     )
-    op.create_index("ix_alert_open", "alert", ["org_id", "key", "resolved_at"])
+    op.create_index(
+        "uq_alert_open_key",
+        "alert",
+        ["org_id", "key"],
+        unique=True,
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
     op.create_table(
         "webhook_delivery",
         sa.Column("id", sa.Integer(), nullable=False),

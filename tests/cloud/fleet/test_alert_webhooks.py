@@ -7,6 +7,7 @@ run by hand, and what an endpoint received is polled with a deadline.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -164,3 +165,24 @@ async def test_a_stuck_endpoint_never_holds_up_another(app: FastAPI, client: htt
     assert (healthy_delivery["done"], healthy_delivery["attempts"]) == (True, 1)
     assert (stuck_delivery["done"], stuck_delivery["attempts"]) == (False, 1)
     assert stuck_delivery["last_error"].startswith("TimeoutError")
+
+
+async def test_two_cloud_workers_raise_and_send_an_alert_once(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    acme = await site(app, client)
+    with webhook_receiver(statuses=[500], delay_s=0.5) as receiver:
+        hook = await acme.add_webhook(receiver.url)
+        await acme.report(OFFLINE)
+        acme.clock.set(await acme.last_seen() + dt.timedelta(seconds=300))
+        workers = [FleetAlerts(app.state.sessions, clock=acme.clock) for _ in range(2)]
+        for _ in range(2):  # a worker that lost the race to insert the alert fails its round, then agrees
+            await asyncio.gather(*(w.run_round() for w in workers), return_exceptions=True)
+        await received(receiver, ["raised"])  # answered 500: to be retried in 30 s
+        acme.clock.advance(30)
+        await asyncio.gather(*(w.run_round() for w in workers))  # both find the retry due at once
+        await asyncio.gather(*(w.run_round() for w in workers))
+        assert receiver.events() == ["raised", "raised"]  # the retry was sent once
+    assert [a["rule"] for a in await acme.alerts()] == ["agent_offline"]
+    (delivery,) = (await acme.get(f"/fleet/webhooks/{hook}/deliveries")).json()
+    assert (delivery["attempts"], delivery["done"]) == (2, True)
