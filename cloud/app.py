@@ -61,6 +61,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             app.state.worker = worker = IngestWorker(
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )
+            alerts.commands_queued = publisher.commands_queued
             tasks += [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
         try:
             yield

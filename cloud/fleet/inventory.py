@@ -5,7 +5,10 @@ The cloud checks the shape it can check without the agent's code (the package ru
 The agent validates every field with its own device models before applying anything, and answers
 through the command's result: applied (with the devices started and stopped) or refused (with the
 entry and field at fault, the running inventory kept). The command is queued for a week; the agent's
-persistent MQTT session receives it on reconnect if it was away.
+persistent MQTT session receives it on reconnect if it was away; and should the broker have lost it
+(restarted without persistence), the fleet round sends the newest version again once the agent has
+been online for ``RESEND_AFTER`` without answering. The agent applies a version once: a repeat of
+the version it runs is answered "not newer", which counts as applied.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from cloud.domain import commands
 
 APPLY_INVENTORY: Final = "apply_inventory"
 COMMAND_TTL: Final = dt.timedelta(days=7)
+# A delivered inventory still unanswered this long while its agent reports online is sent again.
+RESEND_AFTER: Final = dt.timedelta(minutes=5)
 MAX_DEVICES: Final = 64
 DeviceKind = Literal["zkteco", "zk_push", "isapi_face", "alpha_sign", "modbus_led"]
 
@@ -114,3 +119,38 @@ async def versions(session: AsyncSession, agent: Agent, limit: int = 20) -> list
             VersionState(inventory=inventory, status=_STATUS[outcome.status], detail=outcome.detail)
         )
     return states
+
+
+async def resend_unanswered(session: AsyncSession, now: dt.datetime) -> list[AgentInventory]:
+    """Queue again the newest inventory of every agent in service that was delivered at least
+    ``RESEND_AFTER`` ago, is unanswered, and whose agent reported online since; the caller commits."""
+    newest = (
+        select(AgentInventory.agent_pk, func.max(AgentInventory.version).label("version"))
+        .group_by(AgentInventory.agent_pk)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(AgentInventory, AgentCommand, Agent)
+        .join(
+            newest,
+            (newest.c.agent_pk == AgentInventory.agent_pk) & (newest.c.version == AgentInventory.version),
+        )
+        .join(AgentCommand, AgentCommand.cmd_id == AgentInventory.cmd_id)
+        .join(Agent, Agent.id == AgentInventory.agent_pk)
+        .where(
+            Agent.retired_at.is_(None),
+            AgentCommand.delivered_at <= now - RESEND_AFTER,
+            Agent.last_status_at > AgentCommand.delivered_at,
+        )
+    )
+    resent = []
+    for inventory, command, agent in rows.all():
+        if (agent.last_status or {}).get("state") != "online":
+            continue
+        if (await commands.outcome(session, command)).status is not commands.CommandStatus.DELIVERED:
+            continue
+        again = await commands.queue(session, agent, APPLY_INVENTORY, dict(command.args), COMMAND_TTL)
+        inventory.cmd_id = again.cmd_id
+        resent.append(inventory)
+    await session.flush()
+    return resent

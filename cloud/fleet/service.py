@@ -1,4 +1,5 @@
-"""The periodic alert round: evaluate every organisation's rules, then send what is due.
+"""The periodic fleet round: evaluate every organisation's alert rules, send again inventories that a
+broker lost, then send the webhooks that are due.
 
 Time comes from an injected ``clock``, so tests move it past a threshold instead of waiting. Rounds
 in one process never overlap (a lock), so a round started by hand and one started by the loop
@@ -18,6 +19,7 @@ from typing import Final
 from cloud.db.base import utc_now
 from cloud.db.session import SessionFactory
 from cloud.fleet.evaluation import Evaluation, evaluate
+from cloud.fleet.inventory import resend_unanswered
 from cloud.fleet.webhooks import ATTEMPT_TIMEOUT_S, DeliveryRound, Post, deliver_due, httpx_post
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class FleetAlerts:
     ) -> None:
         self.sessions, self.clock, self.post = sessions, clock, post
         self.attempt_timeout_s = attempt_timeout_s
+        self.commands_queued: Callable[[], None] = lambda: None  # the publisher's wake-up, when there is one
         self._lock = asyncio.Lock()
 
     async def run_round(self) -> RoundReport:
@@ -53,7 +56,11 @@ class FleetAlerts:
             now = self.clock()
             async with self.sessions() as session:
                 evaluation = await evaluate(session, now)
+                resent = await resend_unanswered(session, now)
                 await session.commit()
+            if resent:
+                log.info("inventories sent again (unanswered): %s", [(i.agent_pk, i.version) for i in resent])
+                self.commands_queued()
             for alert in evaluation.raised:
                 log.warning("alert raised: %s (organisation %s)", alert.key, alert.org_id)
             for alert in evaluation.resolved:
