@@ -17,6 +17,7 @@ from cloud.fleet.rules import DEFAULT_RULES, AgentHealth, is_online
 class DeviceOut(BaseModel):
     name: str
     state: str  # up | down | unknown, as the agent reports it
+    errors: int = 0  # protocol faults the device's driver survived since the agent started
 
 
 class AlertOut(BaseModel):
@@ -89,8 +90,11 @@ def _health(agent: Agent) -> AgentHealth:
 
 def _agent_out(agent: Agent, alerts: list[AlertOut], online: bool) -> FleetAgentOut:
     status = agent.last_status or {}
-    reported = status.get("devices")
-    devices = [DeviceOut(name=str(n), state=str(s)) for n, s in sorted((reported or {}).items())]
+    reported, errors = status.get("devices") or {}, status.get("device_errors") or {}
+    devices = [
+        DeviceOut(name=str(n), state=str(s), errors=int(errors.get(n, 0)))
+        for n, s in sorted(reported.items())
+    ]
     return FleetAgentOut(
         agent_id=agent.agent_id,
         site_id=agent.site_id,
@@ -101,7 +105,9 @@ def _agent_out(agent: Agent, alerts: list[AlertOut], online: bool) -> FleetAgent
         oldest_unacked_age_s=status.get("oldest_unacked_age_s"),
         outbox_full=status.get("outbox_full"),
         dropped=status.get("dropped"),
-        devices=devices if online else [DeviceOut(name=d.name, state="unknown") for d in devices],
+        devices=devices
+        if online
+        else [DeviceOut(name=d.name, state="unknown", errors=d.errors) for d in devices],
         devices_down=sum(d.state == "down" for d in devices) if online else 0,
         cert_expires_at=agent.cert_expires_at,
         open_alerts=alerts,

@@ -19,7 +19,12 @@ async def test_the_fleet_view_shows_each_agent_as_last_reported(
 ) -> None:
     acme = await site(app, client)
     await acme.report(
-        online(backlog_rows=42, oldest_unacked_age_s=12.5, devices={"front-door": "up", "lobby": "down"})
+        online(
+            backlog_rows=42,
+            oldest_unacked_age_s=12.5,
+            devices={"front-door": "up", "lobby": "down"},
+            device_errors={"lobby": 3},
+        )
     )
     async with app.state.sessions() as session:
         other = await factories.tenant(session, "Other")
@@ -33,7 +38,10 @@ async def test_the_fleet_view_shows_each_agent_as_last_reported(
     assert agent["online"] is True
     assert agent["software_version"] == "1.2.3"
     assert (agent["backlog_rows"], agent["oldest_unacked_age_s"]) == (42, 12.5)
-    assert agent["devices"] == [{"name": "front-door", "state": "up"}, {"name": "lobby", "state": "down"}]
+    assert agent["devices"] == [
+        {"name": "front-door", "state": "up", "errors": 0},
+        {"name": "lobby", "state": "down", "errors": 3},
+    ]
     assert (fleet["agents_online"], fleet["devices_down"]) == (1, 1)
     assert abs(dt.datetime.fromisoformat(agent["last_seen"]) - utc_now()) < dt.timedelta(minutes=1)
 

@@ -94,7 +94,7 @@ async def test_a_sign_added_through_the_api_shows_the_ranking_and_a_bad_inventor
             assert "columns" in refused["detail"]
             assert "still running inventory version 1" in refused["detail"]
             assert group.children["agent"].poll() is None
-            await fleet_devices(acme, [{"name": SIGN, "state": "up"}])
+            await fleet_devices(acme, [(SIGN, "up")])
             await shows(sign_state, "Alice", group)
 
             emptied = await acme.send("PUT", f"/agents/{AGENT}/inventory", {"devices": []})
@@ -123,9 +123,10 @@ async def fleet_online(acme: Site, group: ProcessGroup) -> None:
     await async_wait_for(probe, timeout=30, what="the agent online")
 
 
-async def fleet_devices(acme: Site, expected: list[dict[str, str]]) -> None:
+async def fleet_devices(acme: Site, expected: list[tuple[str, str]]) -> None:
     async def probe() -> bool:
-        return bool((await acme.get("/fleet")).json()["agents"][0]["devices"] == expected)
+        devices = (await acme.get("/fleet")).json()["agents"][0]["devices"]
+        return [(d["name"], d["state"]) for d in devices] == expected
 
     await async_wait_for(probe, timeout=30, what=f"the fleet view listing devices {expected}")
 
