@@ -160,7 +160,13 @@ class Agent:
             return CommandResult(cmd_id=command.cmd_id, ok=True, detail=detail)
         devices, sources = merged(self.local_devices, inventory)
         assert self.devices is not None
-        started, stopped = await self.devices.replace(devices)
+        try:
+            started, stopped = await self.devices.replace(devices)
+        except Exception as error:  # a driver that cannot even be constructed: back to what ran
+            log.exception("inventory version %d could not be applied; restoring", inventory.version)
+            await self.devices.replace(self.config.devices)
+            detail = f"refused; still running inventory version {current}: {type(error).__name__}: {error}"
+            return CommandResult(cmd_id=command.cmd_id, ok=False, detail=detail)
         save(self.config.outbox.path.parent, command.args)
         self.cloud_inventory, self.device_sources = inventory, sources
         self.config = self.config.model_copy(update={"devices": devices})
