@@ -22,6 +22,7 @@ from cloud.db.migrate import upgrade_head
 from cloud.db.session import create_engine, read_only_engine, session_factory
 from cloud.displays.publisher import DisplayPublisher
 from cloud.domain.ranking_version import open_stamp_reader
+from cloud.fleet import FleetAlerts
 from cloud.ingest.worker import IngestWorker
 from cloud.scheduling import CloudScheduler
 from cloud.settings import CloudSettings
@@ -48,13 +49,15 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.rankings = RankingReads(cache=RankingCache(), stamps=stamps, sessions=read_sessions)
         app.state.master_key = master
         app.state.publisher = app.state.worker = None
-        tasks: list[asyncio.Task[None]] = []
+        app.state.fleet_alerts = alerts = FleetAlerts(sessions)
+        tasks: list[asyncio.Task[None]] = [_start(alerts.run(), "fleet-alerts")]
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
             app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)
             app.state.worker = worker = IngestWorker(
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )
+            alerts.commands_queued = publisher.commands_queued
             tasks += [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
         # Day and month closes, ranking snapshots, retention (RET-1), once per period across workers.
         changed = None if app.state.publisher is None else app.state.publisher.changed

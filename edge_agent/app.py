@@ -19,19 +19,27 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from edge_agent.config import AgentConfig
-from edge_agent.device_commands import DeviceCommands
+from edge_agent.device_commands import DeviceCommands, adapt_drivers
 from edge_agent.device_health import DeviceHealth
 from edge_agent.display import DisplayRouter
-from edge_agent.drivers.registry import Runnable, build_drivers
+from edge_agent.drivers.registry import Runnable
 from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
+from edge_agent.live_devices import LiveDevices
 from edge_agent.outbox import Outbox, OutboxClosed
 from edge_agent.runtime_state import publish_runtime_state, runtime_state_path
-from edge_agent.signage.wiring import confirm_fresh
-from edge_agent.signage.wiring import programmes as sign_programmes
+from edge_agent.site_inventory import (
+    APPLY_INVENTORY,
+    InventoryRefused,
+    load_saved,
+    merged,
+    parse_inventory,
+    save,
+)
 from edge_agent.status import StatusReporter
 from edge_agent.supervisor import Supervisor, TaskFactory
 from edge_agent.systemd_notify import Watchdog, stopping
+from firmware_protocols.sync import Command, CommandResult
 
 if TYPE_CHECKING:  # imported when enabled: its HTTP stack (h11) is not loaded for nothing
     from edge_agent.observability import ObservabilityServer
@@ -53,7 +61,11 @@ class Agent:
     def __init__(
         self, config: AgentConfig, *, command_handlers: Mapping[str, Handler] = DEFAULT_HANDLERS
     ) -> None:
-        self.config = config
+        # The installer's devices (TOML) are pinned; the cloud's inventory adds the others.
+        self.local_devices = list(config.devices)
+        self.cloud_inventory = load_saved(config.outbox.path.parent)
+        devices, self.device_sources = merged(self.local_devices, self.cloud_inventory)
+        self.config = config.model_copy(update={"devices": devices})
         self.health = DeviceHealth()
         self.supervisor = Supervisor(fatal=FATAL)
         self._command_handlers = command_handlers
@@ -61,6 +73,7 @@ class Agent:
         self.observability: ObservabilityServer | None = None
         self.watchdog = Watchdog.from_environment()
         self._lan_servers: dict[str, LanServer] = {}
+        self.devices: LiveDevices | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then shut down cleanly."""
@@ -76,12 +89,15 @@ class Agent:
                     group.create_task(self.supervisor.supervise(name, factory), name=name)
                     for name, factory in workers.items()
                 ]
+                assert self.devices is not None
+                self.devices.start(group)
                 log.info("agent %s running with %d device(s)", self.config.agent_id, len(self.config.devices))
                 await stop.wait()
                 log.info("shutting down")
                 stopping()
                 for task in tasks:
                     task.cancel()
+                await self.devices.stop()
                 await asyncio.wait(tasks)
                 outbox.stop_writer()
 
@@ -91,18 +107,30 @@ class Agent:
         return {"tasks": self.supervisor.snapshot(), "lan": lan}
 
     def _workers(self, outbox: Outbox) -> dict[str, TaskFactory]:
-        drivers = build_drivers(
-            self.config.devices,
+        devices = self.devices = LiveDevices(
             sink=outbox,
             health=self.health,
+            supervisor=self.supervisor,
             tombstones=outbox.tombstones,
             state_dir=self.config.outbox.path.parent,
+            link_up=self._link_up,
         )
-        programmes = sign_programmes(self.config.devices, drivers.signs, link_up=self._link_up)
-        display = DisplayRouter(outbox, programmes, on_delivery=lambda: confirm_fresh(programmes))
+        devices.build(self.config.devices)
+        display = DisplayRouter(outbox, devices.signs, on_delivery=devices.confirm_fresh)
         status = StatusReporter(outbox, self.health, interval_s=self.config.status_interval_s)
-        device_commands = DeviceCommands(drivers.runners, outbox).handlers()
-        commands = CommandRunner(outbox, {**device_commands, **self._command_handlers})
+        device_commands = DeviceCommands(devices.runners, outbox)
+
+        def devices_changed() -> None:
+            display.show_again()
+            device_commands.devices = adapt_drivers(devices.runners)
+
+        devices.on_change = devices_changed
+        handlers = {
+            **device_commands.handlers(),
+            **self._command_handlers,
+            APPLY_INVENTORY: self.apply_inventory,
+        }
+        commands = CommandRunner(outbox, handlers)
         link = self.link = Link(self.config, outbox, display=display, commands=commands, status=status)
         state_path = runtime_state_path(self.config.outbox.path)
         workers: dict[str, TaskFactory] = {
@@ -114,19 +142,46 @@ class Agent:
                 state_path, self.runtime_state, self.supervisor.changed
             ),
         }
-        for name, programme in programmes.items():
-            workers[f"programme:{name}"] = programme.run
-        for name, driver in drivers.runners.items():
-            workers[f"driver:{name}"] = driver.run
+        for name, driver in devices.runners.items():
             if isinstance(driver, LanServer):
                 self._lan_servers[name] = driver
         if self.config.observability.enabled:
-            observability = self.observability = self._observability_server(outbox, drivers.runners)
+            observability = self.observability = self._observability_server(outbox, devices.runners)
             workers["observability"] = observability.run
         return workers
 
     def _link_up(self) -> bool:
         return self.link is not None and self.link.connected.is_set()
+
+    async def apply_inventory(self, command: Command) -> CommandResult:
+        """``apply_inventory``: validate the cloud's inventory, then start and stop devices to match."""
+        current = self.cloud_inventory.version if self.cloud_inventory else 0
+        try:
+            inventory = parse_inventory(command.args)
+        except InventoryRefused as error:
+            detail = f"refused; still running inventory version {current}: {error}"
+            return CommandResult(cmd_id=command.cmd_id, ok=False, detail=detail)
+        if inventory.version <= current:
+            detail = f"version {inventory.version} is not newer than the applied version {current}"
+            return CommandResult(cmd_id=command.cmd_id, ok=True, detail=detail)
+        devices, sources = merged(self.local_devices, inventory)
+        assert self.devices is not None
+        try:
+            started, stopped = await self.devices.replace(devices)
+        except Exception as error:  # a driver that cannot even be constructed: back to what ran
+            log.exception("inventory version %d could not be applied; restoring", inventory.version)
+            await self.devices.replace(self.config.devices)
+            detail = f"refused; still running inventory version {current}: {type(error).__name__}: {error}"
+            return CommandResult(cmd_id=command.cmd_id, ok=False, detail=detail)
+        save(self.config.outbox.path.parent, command.args)
+        self.cloud_inventory, self.device_sources = inventory, sources
+        self.config = self.config.model_copy(update={"devices": devices})
+        pinned = [d.name for d in inventory.devices if sources[d.name] == "local"]
+        detail = (
+            f"applied inventory version {inventory.version}; started: {', '.join(started) or 'none'}; "
+            f"stopped: {', '.join(stopped) or 'none'}; pinned locally: {', '.join(pinned) or 'none'}"
+        )
+        return CommandResult(cmd_id=command.cmd_id, ok=True, detail=detail)
 
     def _observability_server(self, outbox: Outbox, drivers: Mapping[str, Runnable]) -> ObservabilityServer:
         from edge_agent.observability import AgentSources, ObservabilityServer

@@ -24,6 +24,11 @@ class DeviceHealth:
         self._states.setdefault(device, "unknown")
         self._errors.setdefault(device, 0)
 
+    def forget(self, device: str) -> None:
+        """A device removed from the inventory: no longer reported."""
+        self._states.pop(device, None)
+        self._errors.pop(device, None)
+
     def up(self, device: str) -> None:
         if self._states.get(device) != "up":
             log.info("device %s is up", device)

@@ -51,6 +51,7 @@ class DisplayRouter:
         self.bad_persisted = 0
         self._pending: dict[str, SignContent] = {}
         self._wake = asyncio.Event()
+        self._last: DisplayContent | None = None
 
     async def handle(self, payload: bytes) -> bool:
         """Apply a ``down/display`` payload; False when it is stale. Raises SyncProtocolError if bad."""
@@ -87,11 +88,16 @@ class DisplayRouter:
             for name, content in pending.items():
                 await self._show(name, content)
 
+    def show_again(self) -> None:
+        """Queue the last content for every sign (the set of signs changed: new ones get it too)."""
+        if self._last is not None:
+            self._apply(self._last)
+
     def _is_newer(self, content: DisplayContent) -> bool:
         return self.applied_version is None or content.version > self.applied_version
 
     def _apply(self, content: DisplayContent) -> None:
-        self.applied_version = content.version
+        self.applied_version, self._last = content.version, content
         fallback: SignContent | None = None
         for sign_content in content.signs:
             if sign_content.sign in self._signs:

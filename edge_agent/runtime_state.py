@@ -57,5 +57,8 @@ async def publish_runtime_state(
         if state != written:
             await asyncio.to_thread(write_runtime_state, path, state)
             written = state
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that arrives
+        # as the event is set, and this loop then never ends (a flapping driver at shutdown did that).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), interval_s)
+            async with asyncio.timeout(interval_s):
+                await changed.wait()

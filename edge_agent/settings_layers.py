@@ -38,11 +38,12 @@ _FLAG_SEGMENT = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Source:
-    kind: Literal["file", "env", "flag"]
-    where: str  # "/etc/mpm-agent/agent.toml:12", "MPM_AGENT_MQTT__URL", "--set mqtt.url=..."
+    kind: Literal["file", "env", "flag", "cloud"]
+    # "/etc/mpm-agent/agent.toml:12", "MPM_AGENT_MQTT__URL", "--set mqtt.url=...", "cloud inventory version 3"
+    where: str
 
     def __str__(self) -> str:
-        return {"file": "", "env": "env ", "flag": "flag "}[self.kind] + self.where
+        return {"file": "", "env": "env ", "flag": "flag ", "cloud": ""}[self.kind] + self.where
 
 
 class ConfigError(Exception):

@@ -54,6 +54,7 @@ class StatusReporter:
             dropped=stats.dropped_total,
             outbox_full=stats.full,
             devices=dict(self._health.snapshot()),
+            device_errors={name: n for name, n in self._health.error_counts().items() if n},
         )
 
     async def run(self, publish: Publish, *, on_progress: Callable[[], None] = lambda: None) -> None:

@@ -66,10 +66,9 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 
 def cmd_config_show(args: argparse.Namespace) -> int:
     """Print the effective configuration, optionally with the source of every value."""
-    from edge_agent.config import AgentConfig
-    from edge_agent.ops.config_commands import show_command
+    from edge_agent.ops.inventory_show import show_agent_config
 
-    return show_command(AgentConfig, args.config, os.environ, args.set, sys.stdout, with_sources=args.sources)
+    return show_agent_config(args.config, os.environ, args.set, sys.stdout, with_sources=args.sources)
 
 
 def _config_options(parser: argparse.ArgumentParser) -> None:

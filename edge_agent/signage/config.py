@@ -11,7 +11,6 @@ from __future__ import annotations
 import zoneinfo
 from typing import Literal, Self
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_BRIGHTNESS = 15
@@ -24,8 +23,10 @@ def check_cron(expression: str) -> str:
     if len(fields) == 5 and any(c.isdigit() for c in fields[4]):
         # apscheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0: names are unambiguous.
         raise ValueError(f"weekday field {fields[4]!r}: use day names (mon, tue, ... sun), not numbers")
+    from edge_agent.signage.schedule import trigger  # apscheduler loads only where signs have schedules
+
     try:
-        CronTrigger.from_crontab(expression, timezone=zoneinfo.ZoneInfo("UTC"))
+        trigger(expression, zoneinfo.ZoneInfo("UTC"))
     except ValueError as exc:
         raise ValueError(f"not a five-field cron expression ({exc})") from None
     return expression

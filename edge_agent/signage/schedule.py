@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:  # imported on first use: apscheduler's import reads package metadata (≈ 1 MB)
+    from apscheduler.triggers.cron import CronTrigger
 
 LOOKBACK: Final = tuple(dt.timedelta(minutes=m) for m in (1, 10, 60, 6 * 60, 24 * 60, 8 * 24 * 60))
 TICK: Final = dt.timedelta(microseconds=1)
 
 
 def trigger(expression: str, zone: zoneinfo.ZoneInfo) -> CronTrigger:
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger.from_crontab(expression, timezone=zone)
 
 

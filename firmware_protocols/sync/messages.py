@@ -173,6 +173,9 @@ class AgentStatus:
     dropped: int = 0
     outbox_full: bool = False
     devices: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Protocol faults each device survived since the agent started (garbage, bad checksums, timeouts);
+    # omitted when empty, so a status without errors encodes as before the field existed.
+    device_errors: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 Message = EventBatch | Ack | DisplayContent | Command | AgentStatus
@@ -235,6 +238,8 @@ def _status_to_json(status: AgentStatus) -> dict[str, JsonValue]:
             "outbox_full": status.outbox_full,
             "devices": dict(status.devices),
         }
+        if status.device_errors:
+            body["device_errors"] = dict(status.device_errors)
     return body
 
 
@@ -344,6 +349,7 @@ _STATUS_FIELDS = frozenset(
         "dropped",
         "outbox_full",
         "devices",
+        "device_errors",
     }
 )
 
@@ -371,4 +377,12 @@ def decode_status(payload: bytes) -> AgentStatus:
         dropped=f.integer(obj, "dropped", "status"),
         outbox_full=outbox_full,
         devices={name: f.string(devices, name, "status.devices", max_len=32) for name in devices},
+        device_errors=_device_errors(obj),
     )
+
+
+def _device_errors(obj: f.JsonObject) -> dict[str, int]:
+    errors = f.require_object(obj.get("device_errors", {}), "status.device_errors")
+    if len(errors) > MAX_STATUS_DEVICES or any(len(name) > 64 for name in errors):
+        raise SyncProtocolError(f"status.device_errors: at most {MAX_STATUS_DEVICES} names of ≤ 64 chars")
+    return {name: f.integer(errors, name, "status.device_errors") for name in errors}

@@ -84,6 +84,14 @@ CASES: dict[tuple[str, str], Case] = {
         "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
     ),
     ("POST", "/api/v1/display-links/{link_id}/revoke"): Case("POST", "/api/v1/display-links/{link}/revoke"),
+    ("PUT", "/api/v1/agents/{agent_id}/inventory"): Case(
+        "PUT", "/api/v1/agents/{agent}/inventory", {"devices": []}
+    ),
+    ("GET", "/api/v1/agents/{agent_id}/inventory"): Case("GET", "/api/v1/agents/{agent}/inventory"),
+    ("DELETE", "/api/v1/fleet/webhooks/{webhook_id}"): Case("DELETE", "/api/v1/fleet/webhooks/{webhook}"),
+    ("GET", "/api/v1/fleet/webhooks/{webhook_id}/deliveries"): Case(
+        "GET", "/api/v1/fleet/webhooks/{webhook}/deliveries"
+    ),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -194,6 +202,9 @@ async def their_objects(
     command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
     link = (await post("display-links", {"label": "their wall"}))["id"]
+    inventory = await client.put("/api/v1/agents/their-agent/inventory", json={"devices": []}, headers=h)
+    assert inventory.status_code == 200, inventory.text
+    webhook = (await post("fleet/webhooks", {"url": "https://ops.example.com/theirs"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -209,6 +220,7 @@ async def their_objects(
         "snapshot": snapshot,
         "command": command,
         "link": link,
+        "webhook": webhook,
     }
 
 
@@ -240,6 +252,8 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/attendance/corrections",
         "/api/v1/agents/their-agent/commands",
         "/api/v1/display-links",
+        "/api/v1/fleet/webhooks",
+        "/api/v1/agents/their-agent/inventory",
         "/api/v1/audit?limit=500",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

@@ -367,6 +367,76 @@ STEPS = [
         "/api/v1/display-links/$LINK/revoke",
         check={".label": "Lobby wall"},
     ),
+    Step(
+        "Fleet: register a site agent (enrolment does this for a box with a certificate)",
+        "POST",
+        "/api/v1/agents",
+        {"agent_id": "site-1"},
+        expect=201,
+    ),
+    Step(
+        "Its devices, managed from the cloud: a new version is sent to the box, which checks and applies it",
+        "PUT",
+        "/api/v1/agents/site-1/inventory",
+        {
+            "devices": [
+                {"kind": "alpha_sign", "name": "lobby-sign", "port": "/dev/ttyUSB0", "columns": 20},
+                {"kind": "zkteco", "name": "front-door", "host": "192.168.1.201"},
+            ]
+        },
+        check={".version": 1, ".status": "queued"},
+    ),
+    Step(
+        "Where it stands: queued, delivered, applied or refused (with the reason), and the version applied",
+        "GET",
+        "/api/v1/agents/site-1/inventory",
+        check={".version": 1, ".applied_version": None},
+    ),
+    Step(
+        "Fleet health: each agent online or not, last seen, version, backlog, devices, certificate, alerts",
+        "GET",
+        "/api/v1/fleet",
+        check={".agents[0].agent_id": "site-1", ".agents[0].online": False},
+    ),
+    Step(
+        "Alert rules: offline 5 min, backlog 15 min old, device down, certificate expiring in 30 days",
+        "GET",
+        "/api/v1/fleet/alert-rules",
+        check={".agent_offline_after_s": 300, ".cert_expiry_days": 30},
+    ),
+    Step(
+        "Change them for the organisation (null turns a rule off)",
+        "PUT",
+        "/api/v1/fleet/alert-rules",
+        {
+            "agent_offline_after_s": 600,
+            "status_silence_s": 1800,
+            "backlog_max_age_s": 900,
+            "device_down": True,
+            "cert_expiry_days": None,
+        },
+        check={".agent_offline_after_s": 600},
+    ),
+    Step(
+        "The webhook secret: X-MPM-Signature is sha256= HMAC-SHA256 of X-MPM-Timestamp, '.', and the body",
+        "POST",
+        "/api/v1/fleet/webhook-secret",
+        save={"SECRET": ".secret"},
+    ),
+    Step(
+        "A webhook: it receives each alert raised, then resolved",
+        "POST",
+        "/api/v1/fleet/webhooks",
+        {"url": "https://ops.example.com/mpm-alerts"},
+        save={"HOOK": ".id"},
+        expect=201,
+    ),
+    Step("Open alerts (state=all for the history)", "GET", "/api/v1/fleet/alerts?state=open"),
+    Step(
+        "What was sent to the webhook: attempts, delivered, last error",
+        "GET",
+        "/api/v1/fleet/webhooks/$HOOK/deliveries",
+    ),
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
     Step(VERIFIED, "GET", "/api/v1/audit/verify", check={".intact": True}),
     Step(

@@ -10,6 +10,8 @@ from cloud.api.routes import (
     departments,
     displays,
     enrolment,
+    fleet,
+    inventory,
     ledger,
     members,
     org,
@@ -44,6 +46,8 @@ for _module in (
     scheduler,
     enrolment,
     workflow,
+    fleet,
+    inventory,
 ):
     api_router.include_router(_module.router)
 

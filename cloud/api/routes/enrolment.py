@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+from cryptography import x509
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -199,7 +200,8 @@ async def enrol(
         raise _bad_csr(str(error)) from error
     if not await claim_token(session, row.id, agent_id, now):
         raise problem(410, "this enrolment token was already used; ask for a new one")
-    session.add(Agent(agent_id=agent_id, org_id=row.org_id, site_id=row.site_id))
+    expires = x509.load_pem_x509_certificate(certificate.encode()).not_valid_after_utc
+    session.add(Agent(agent_id=agent_id, org_id=row.org_id, site_id=row.site_id, cert_expires_at=expires))
     detail = {"site_id": row.site_id, "enrolment_token_id": row.id, "address": address}
     await audit_log.record(session, row.org_id, ENROLMENT_ACTOR, "agent.enrol", f"agent:{agent_id}", detail)
     log.info("agent %s enrolled into organisation %s site %s", agent_id, row.org_id, row.site_id)

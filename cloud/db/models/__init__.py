@@ -10,6 +10,7 @@ from cloud.db.models.audit import AuditEntry, AuditHead
 from cloud.db.models.calendar import CalendarDay, DayKind, LeaveRecord, Shift, ShiftAssignment, WorkCalendar
 from cloud.db.models.dashboard import DisplayLink
 from cloud.db.models.enrolment import EnrolmentToken as EnrolmentToken
+from cloud.db.models.fleet import AgentInventory, Alert, AlertRules, AlertWebhook, WebhookDelivery
 from cloud.db.models.members import Department, Member, MemberStatus
 from cloud.db.models.orgs import ApiToken, Organisation, OrgKind, Role, Site
 from cloud.db.models.points import (
@@ -31,6 +32,10 @@ __all__ = [
     "Agent",
     "AgentCommand",
     "AgentEvent",
+    "AgentInventory",
+    "Alert",
+    "AlertRules",
+    "AlertWebhook",
     "ApiToken",
     "Appeal",
     "AppealStatus",
@@ -68,5 +73,6 @@ __all__ = [
     "Shift",
     "ShiftAssignment",
     "Site",
+    "WebhookDelivery",
     "WorkCalendar",
 ]

@@ -30,6 +30,8 @@ class Agent(Base):
     # Set once by POST /agents/{id}/retire: ingest quarantines its events, displays stop, its
     # certificates are in the CA's CRL. Never cleared: a box coming back is enrolled anew.
     retired_at: Mapped[dt.datetime | None]
+    # notAfter of the last certificate issued to it at enrolment (fleet alerts warn before it).
+    cert_expires_at: Mapped[dt.datetime | None]
 
 
 class Display(Base):

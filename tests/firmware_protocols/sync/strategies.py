@@ -83,6 +83,7 @@ statuses = st.builds(
     dropped=st.integers(0, 2**63 - 1),
     outbox_full=st.booleans(),
     devices=st.dictionaries(names, st.sampled_from(["up", "down", "unknown"]), min_size=1, max_size=3),
+    device_errors=st.dictionaries(names, st.integers(1, 2**63 - 1), max_size=3),
 )
 
 EXAMPLE_BATCH = sync.EventBatch(

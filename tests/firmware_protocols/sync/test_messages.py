@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -129,6 +130,22 @@ def test_free_text_lines_are_bounded() -> None:
 def test_offline_last_will_is_minimal() -> None:
     assert sync.encode(sync.AgentStatus(state="offline")) == b'{"v":1,"state":"offline"}'
     assert sync.decode_status(b'{"v":1,"state":"offline"}') == sync.AgentStatus(state="offline")
+
+
+def test_device_errors_are_omitted_when_none_and_bounded_when_present() -> None:
+    at = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    status = sync.AgentStatus(state="online", at=at, devices={"door": "up"})
+    assert b"device_errors" not in sync.encode(status)  # encodes as before the field existed
+    counted = dataclasses.replace(status, device_errors={"door": 3})
+    assert sync.decode_status(sync.encode(counted)) == counted
+
+    def with_errors(errors: object) -> bytes:
+        body = json.loads(sync.encode(status)) | {"device_errors": errors}
+        return json.dumps(body).encode()
+
+    for bad in ({"door": -1}, {"door": "3"}, {"door": 2**63}, {"x" * 65: 1}, ["door"]):
+        with pytest.raises(sync.SyncProtocolError, match="device_errors"):
+            sync.decode_status(with_errors(bad))
 
 
 def test_topics_are_rooted_at_the_agent_identity() -> None:
