@@ -22,6 +22,16 @@ from cloud.db.models.points import (
 from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
 from cloud.db.models.ranking_version import RankingVersion
+from cloud.db.models.roster import (
+    DeviceState,
+    PrivacyRequest,
+    RequestKind,
+    RequestState,
+    RosterCredentials,
+    RosterDevice,
+    RosterSiteLink,
+    RosterTarget,
+)
 from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
 
 __all__ = [
@@ -41,6 +51,7 @@ __all__ = [
     "Consent",
     "ConsentKind",
     "Department",
+    "DeviceState",
     "Display",
     "EntrySource",
     "EntryStatus",
@@ -53,9 +64,16 @@ __all__ = [
     "Organisation",
     "PointRule",
     "PointType",
+    "PrivacyRequest",
     "Quarantine",
     "RankingSnapshot",
     "RankingVersion",
+    "RequestKind",
+    "RequestState",
     "Role",
+    "RosterCredentials",
+    "RosterDevice",
+    "RosterSiteLink",
+    "RosterTarget",
     "Site",
 ]
