@@ -12,6 +12,7 @@ from cloud.roster.intent import (
     biometric_consenting,
     check_kinds,
 )
+from cloud.roster.notify import wake
 from cloud.roster.receipts import refresh
 from cloud.roster.requests import (
     DeviceProgress,
@@ -39,4 +40,5 @@ __all__ = [
     "refresh",
     "request_erasure",
     "sync_members",
+    "wake",
 ]

@@ -14,17 +14,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
 from cloud.db.models import AgentEvent, DeviceState, RosterDevice, RosterTarget
-from cloud.roster.sync import ANY_DEVICE, forget_devices
 from firmware_protocols import sync
 
+ANY_DEVICE: Final = "*"  # the placeholder row until the agent's receipt names its terminals
 AGENT_DEVICE: Final = "@agent"  # the agent's own device name (edge_agent/outbox/rows.py)
 CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 UNSETTLED: Final = (DeviceState.PENDING, DeviceState.QUEUED)
@@ -106,11 +106,13 @@ async def _results(session: AsyncSession, targets: list[RosterTarget]) -> dict[s
     wanted = {cmd_id for t in targets for cmd_id in t.cmd_ids}
     since = min(t.changed_at for t in targets) - CLOCK_SKEW
     rows = await session.execute(
-        select(AgentEvent.device, AgentEvent.data).where(
+        select(AgentEvent.device, AgentEvent.data)
+        .where(
             AgentEvent.agent_pk.in_({t.agent_pk for t in targets}),
             AgentEvent.kind == sync.EventKind.CMD_RESULT.value,
             AgentEvent.occurred_at >= since,
         )
+        .order_by(AgentEvent.id)
     )
     found: dict[str, list[Result]] = {}
     for device, data in rows.all():
@@ -125,7 +127,7 @@ async def _apply(session: AsyncSession, target: RosterTarget, results: Mapping[s
     per_command: list[dict[str, Step] | None] = []
     for cmd_id in target.cmd_ids:
         mine = results.get(cmd_id, [])
-        agent_result = next((r for r in mine if r.device == AGENT_DEVICE), None)
+        agent_result = next((r for r in reversed(mine) if r.device == AGENT_DEVICE), None)  # newest
         own = {r.device: r for r in mine if r.device != AGENT_DEVICE}
         per_command.append(device_steps(agent_result, own))
     named = set().union(*(s for s in per_command if s is not None)) - {ANY_DEVICE}
@@ -160,3 +162,9 @@ def _set(row: RosterDevice, step: Step, intended: dict[str, Any] | None) -> int:
     if step.state == DeviceState.VERIFIED:
         row.verified = intended
     return 1
+
+
+async def forget_devices(session: AsyncSession, target_id: int, keep: Iterable[str]) -> None:
+    """Drop the target's rows of devices a receipt did not name (signs, the placeholder)."""
+    gone = RosterDevice.device.not_in(list(keep))
+    await session.execute(delete(RosterDevice).where(RosterDevice.target_id == target_id, gone))

@@ -28,7 +28,8 @@ from cloud.db.models import (
     RosterTarget,
 )
 from cloud.domain import members, ranking_version
-from cloud.roster.sync import ANY_DEVICE, sync_members
+from cloud.roster.receipts import ANY_DEVICE
+from cloud.roster.sync import sync_members
 
 ANSWER_WITHIN: Final = dt.timedelta(days=30)
 

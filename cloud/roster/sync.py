@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
@@ -30,15 +30,21 @@ from cloud.roster.intent import (
     intended_user,
     member_agents,
 )
+from cloud.roster.receipts import ANY_DEVICE, refresh
 
 COMMAND_TTL: Final = dt.timedelta(days=7)
-ANY_DEVICE: Final = "*"  # the placeholder row until the agent's receipt names its terminals
 
 
-async def sync_members(session: AsyncSession, org_id: int, member_ids: Iterable[int] | None = None) -> int:
+async def sync_members(
+    session: AsyncSession, org_id: int, member_ids: Iterable[int] | None = None, *, retry: bool = False
+) -> int:
     """Queue the commands that bring the terminals in line for ``member_ids`` (None: everyone).
 
-    Returns how many commands were queued; the caller commits and wakes the publisher."""
+    Returns how many commands were queued; the caller commits and wakes the publisher. Receipts that
+    arrived are taken in first, so a change never hides the outcome of the one before. With ``retry``,
+    a target unchanged but failed on a device, or reported pending there (terminal offline), is sent
+    again (the reconciliation's repair)."""
+    await refresh(session, org_id)
     query = select(Member).where(Member.org_id == org_id)
     if member_ids is not None:
         query = query.where(Member.id.in_(list(member_ids)))
@@ -59,7 +65,7 @@ async def sync_members(session: AsyncSession, org_id: int, member_ids: Iterable[
                 continue
             on_agent = agent_pk in agents_of.get(member.id, set())
             target = next((t for t in targets.get(member.id, []) if t.agent_pk == agent_pk), None)
-            queued += await _converge(session, member, agent, target, wanted if on_agent else None)
+            queued += await _converge(session, member, agent, target, wanted if on_agent else None, retry)
     return queued
 
 
@@ -93,6 +99,7 @@ async def _converge(
     agent: Agent,
     target: RosterTarget | None,
     wanted: dict[str, Any] | None,
+    retry: bool,
 ) -> int:
     if target is None:
         if wanted is None:
@@ -101,6 +108,8 @@ async def _converge(
         session.add(target)
         await session.flush()
     steps = plan(target.pin, target.intended, wanted)
+    if not steps and retry and await _stuck(session, target.id):
+        steps = plan(target.pin, None, wanted) or plan(target.pin, {"credentials": []}, None)
     if not steps:
         return 0
     cmd_ids = []
@@ -136,10 +145,13 @@ async def _mark_pending(session: AsyncSession, target: RosterTarget) -> None:
     await session.flush()
 
 
-async def forget_devices(session: AsyncSession, target_id: int, keep: Iterable[str]) -> None:
-    """Drop the target's rows of devices a receipt did not name (signs, the placeholder)."""
-    await session.execute(
-        delete(RosterDevice).where(
-            RosterDevice.target_id == target_id, RosterDevice.device.not_in(list(keep))
-        )
+async def _stuck(session: AsyncSession, target_id: int) -> bool:
+    """Whether a receipt left the target failed, or pending on an offline terminal, somewhere."""
+    stuck = select(RosterDevice.id).where(
+        RosterDevice.target_id == target_id,
+        or_(
+            RosterDevice.state == DeviceState.FAILED,
+            and_(RosterDevice.state == DeviceState.PENDING, RosterDevice.reason != ""),
+        ),
     )
+    return (await session.execute(stuck.limit(1))).first() is not None

@@ -83,6 +83,14 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sites/{site_id}/enrolment-tokens/{token_id}/qr.png"): Case(
         "GET", "/api/v1/sites/{site}/enrolment-tokens/1/qr.png"
     ),
+    ("PUT", "/api/v1/roster/sites/{site_id}/links"): Case("PUT", "/api/v1/roster/sites/{site}/links", {}),
+    ("GET", "/api/v1/roster/sites/{site_id}/links"): Case("GET", "/api/v1/roster/sites/{site}/links"),
+    ("PUT", "/api/v1/roster/members/{member_id}/credentials"): Case(
+        "PUT", "/api/v1/roster/members/{member}/credentials", {"kinds": ["pin"]}
+    ),
+    ("GET", "/api/v1/roster/members/{member_id}"): Case("GET", "/api/v1/roster/members/{member}"),
+    ("GET", "/api/v1/roster/devices/{agent_id}/{device}"): Case("GET", "/api/v1/roster/devices/{agent}/zk"),
+    ("GET", "/api/v1/roster/requests/{request_id}"): Case("GET", "/api/v1/roster/requests/{request}"),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -126,6 +134,8 @@ BODY_CASES = [
         "/api/v1/ranking-snapshots",
         {"point_type": "A", "key": "2020-01", "department_id": "{department}"},
     ),
+    Case("POST", "/api/v1/roster/erasures", {"member_ids": ["{member}"]}),
+    Case("POST", "/api/v1/roster/requests", {"member_id": "{member}", "kind": "access"}),
 ]
 
 
@@ -192,6 +202,7 @@ async def their_objects(
     token = (await client.get("/api/v1/tokens", headers=h)).json()[-1]["id"]
     command = (await post("agents/their-agent/commands", {"type": "sync_time"}))["cmd_id"]
     snapshot = (await post("ranking-snapshots", {"point_type": "A", "period": "year", "key": "2020"}))["id"]
+    request = (await post("roster/requests", {"member_id": member, "kind": "access"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -206,6 +217,7 @@ async def their_objects(
         "token": token,
         "snapshot": snapshot,
         "command": command,
+        "request": request,
     }
 
 
@@ -237,5 +249,6 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/attendance/corrections",
         "/api/v1/agents/their-agent/commands",
         "/api/v1/audit?limit=500",
+        "/api/v1/roster/requests",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

@@ -14,6 +14,7 @@ from cloud.api.routes import (
     org,
     points,
     rankings,
+    roster,
     sites,
     subject_access,
     tokens,
@@ -38,6 +39,7 @@ for _module in (
     attendance,
     enrolment,
     workflow,
+    roster,
 ):
     api_router.include_router(_module.router)
 

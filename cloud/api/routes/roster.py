@@ -1,0 +1,276 @@
+"""The roster: which sites members belong to, what every terminal should hold and was seen to hold,
+credential kinds (consent-gated), a resync, and data-subject requests (erasure reaching every device).
+
+Receipts from the agents are taken in whenever the roster or a request is read, and by ``POST /roster/sync``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cloud.api.deps import Manager, OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
+from cloud.api.lookups import agent_by_id, owned, page_of
+from cloud.api.problems import not_found, problem
+from cloud.api.schemas_roster import (
+    CredentialsIn,
+    DeviceEntryOut,
+    DeviceOut,
+    ErasureIn,
+    MemberRosterOut,
+    ProgressOut,
+    RequestIn,
+    RequestOut,
+    SiteLinksIn,
+    SiteLinksOut,
+    SyncOut,
+    TargetOut,
+)
+from cloud.db.base import utc_now
+from cloud.db.models import (
+    Agent,
+    Department,
+    Member,
+    PrivacyRequest,
+    RequestKind,
+    RosterCredentials,
+    RosterDevice,
+    RosterSiteLink,
+    RosterTarget,
+    Site,
+)
+from cloud.domain import audit_log
+from cloud.roster import (
+    Refused,
+    biometric_consenting,
+    check_kinds,
+    close_verified,
+    open_request,
+    progress,
+    refresh,
+    request_erasure,
+    sync_members,
+)
+from cloud.roster.intent import asked_kinds
+from cloud.roster.notify import wake
+
+router = APIRouter(prefix="/roster", tags=["roster"])
+
+
+async def _take_receipts(session: AsyncSession, org_id: int) -> tuple[int, int]:
+    applied = await refresh(session, org_id)
+    return applied, await close_verified(session, org_id)
+
+
+async def _links(session: AsyncSession, site_id: int) -> SiteLinksOut:
+    rows = (await session.execute(select(RosterSiteLink).where(RosterSiteLink.site_id == site_id))).scalars()
+    links = list(rows)
+    return SiteLinksOut(
+        site_id=site_id,
+        department_ids=sorted(x.department_id for x in links if x.department_id is not None),
+        member_ids=sorted(x.member_id for x in links if x.member_id is not None),
+        commands_queued=0,
+    )
+
+
+@router.put("/sites/{site_id}/links")
+async def set_site_links(
+    site_id: PathId, body: SiteLinksIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> SiteLinksOut:
+    """Replace a site's people; every terminal of the site's agents is brought in line."""
+    org_id = principal.org_id
+    await owned(session, Site, site_id, org_id, "site")
+    for department_id in set(body.department_ids):
+        await owned(session, Department, department_id, org_id, "department")
+    for member_id in set(body.member_ids):
+        await owned(session, Member, member_id, org_id, "member")
+    await session.execute(delete(RosterSiteLink).where(RosterSiteLink.site_id == site_id))
+    session.add_all(
+        [RosterSiteLink(org_id=org_id, site_id=site_id, department_id=d) for d in set(body.department_ids)]
+        + [RosterSiteLink(org_id=org_id, site_id=site_id, member_id=m) for m in set(body.member_ids)]
+    )
+    await session.flush()
+    queued = await sync_members(session, org_id)
+    detail = body.model_dump(mode="json") | {"commands_queued": queued}
+    await audit_log.record(session, org_id, principal.actor(), "roster.site_links", f"site:{site_id}", detail)
+    out = (await _links(session, site_id)).model_copy(update={"commands_queued": queued})
+    await session.commit()
+    wake(publisher, org_id)
+    return out
+
+
+@router.get("/sites/{site_id}/links")
+async def get_site_links(site_id: PathId, session: SessionDep, principal: Viewer) -> SiteLinksOut:
+    """A site's departments and members."""
+    await owned(session, Site, site_id, principal.org_id, "site")
+    return await _links(session, site_id)
+
+
+@router.put("/members/{member_id}/credentials")
+async def set_credentials(
+    member_id: PathId, body: CredentialsIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+) -> MemberRosterOut:
+    """Ask for credential kinds; biometric ones need a current consent (a guardian's for a minor), and
+    a card or PIN always stays (BIO-3): refusals answer 409 with the reason."""
+    org_id = principal.org_id
+    member = await owned(session, Member, member_id, org_id, "member")
+    consenting = await biometric_consenting(session, org_id, [member_id])
+    try:
+        check_kinds(member, body.kinds, member_id in consenting)
+    except Refused as refused:
+        raise problem(409, str(refused)) from None
+    row = await session.get(RosterCredentials, member_id)
+    if row is None:
+        row = RosterCredentials(member_id=member_id, org_id=org_id, kinds=[])
+        session.add(row)
+    row.kinds, row.updated_at = sorted(set(body.kinds)), utc_now()
+    await session.flush()
+    await sync_members(session, org_id, [member_id])
+    detail = {"kinds": row.kinds}
+    await audit_log.record(
+        session, org_id, principal.actor(), "roster.credentials", f"member:{member_id}", detail
+    )
+    out = await _member_roster(session, member)
+    await session.commit()
+    wake(publisher, org_id)
+    return out
+
+
+async def _member_roster(session: AsyncSession, member: Member) -> MemberRosterOut:
+    targets = await session.execute(
+        select(RosterTarget, Agent.agent_id)
+        .join(Agent, Agent.id == RosterTarget.agent_pk)
+        .where(RosterTarget.member_id == member.id)
+        .order_by(Agent.agent_id)
+    )
+    agents = []
+    for target, agent_id in targets.all():
+        devices = await session.execute(
+            select(RosterDevice).where(RosterDevice.target_id == target.id).order_by(RosterDevice.device)
+        )
+        agents.append(
+            TargetOut(
+                agent_id=agent_id,
+                intended=target.intended,
+                changed_at=target.changed_at,
+                devices=[DeviceOut.model_validate(d, from_attributes=True) for d in devices.scalars()],
+            )
+        )
+    kinds = (await asked_kinds(session, [member]))[member.id]
+    return MemberRosterOut(member_id=member.id, credentials=kinds, agents=agents)
+
+
+@router.get("/members/{member_id}")
+async def get_member_roster(member_id: PathId, session: SessionDep, principal: Viewer) -> MemberRosterOut:
+    """A member on every agent's terminals: intended, verified, pending or failed with the reason."""
+    member = await owned(session, Member, member_id, principal.org_id, "member")
+    await _take_receipts(session, principal.org_id)
+    out = await _member_roster(session, member)
+    await session.commit()
+    return out
+
+
+@router.get("/devices/{agent_id}/{device}")
+async def get_device_roster(
+    agent_id: str, device: str, session: SessionDep, principal: Viewer, page: PageDep
+) -> list[DeviceEntryOut]:
+    """Everyone one terminal should hold or held: intended, verified, and where the change stands."""
+    agent = await agent_by_id(session, agent_id, principal.org_id)
+    await _take_receipts(session, principal.org_id)
+    query = (
+        select(RosterTarget, RosterDevice)
+        .join(RosterDevice, RosterDevice.target_id == RosterTarget.id)
+        .where(RosterTarget.agent_pk == agent.id, RosterDevice.device == device)
+        .order_by(RosterTarget.member_id)
+    )
+    rows = (await session.execute(query.limit(page.limit).offset(page.offset))).all()
+    await session.commit()
+    return [
+        DeviceEntryOut(
+            member_id=t.member_id, intended=t.intended, verified=d.verified, state=d.state, reason=d.reason
+        )
+        for t, d in rows
+    ]
+
+
+@router.post("/sync")
+async def resync(session: SessionDep, principal: OrgAdmin, publisher: PublisherDep) -> SyncOut:
+    """Take in the receipts, then queue whatever brings every terminal in line with the roster, and
+    send again what failed on a device or waited for an offline terminal."""
+    applied, closed = await _take_receipts(session, principal.org_id)
+    queued = await sync_members(session, principal.org_id, retry=True)
+    await session.commit()
+    wake(publisher, principal.org_id)
+    return SyncOut(commands_queued=queued, receipts_applied=applied, requests_closed=closed)
+
+
+async def _request_out(session: AsyncSession, request: PrivacyRequest) -> RequestOut:
+    devices = await progress(session, request.member_id) if request.kind == RequestKind.ERASURE else []
+    return RequestOut(
+        id=request.id,
+        member_id=request.member_id,
+        kind=request.kind,
+        reason=request.reason,
+        state=request.state,
+        created_at=request.created_at,
+        due_at=request.due_at,
+        closed_at=request.closed_at,
+        devices=[
+            ProgressOut(agent_id=d.agent_id, device=d.device, state=d.state, reason=d.reason) for d in devices
+        ],
+    )
+
+
+@router.post("/erasures", status_code=201)
+async def erase_members(
+    body: ErasureIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> list[RequestOut]:
+    """Erase members everywhere (DEL-1): wiped in the cloud, deleted from every terminal, off the signs
+    at once; each request stays open until every device is verified (due in 30 days)."""
+    for member_id in set(body.member_ids):
+        await owned(session, Member, member_id, principal.org_id, "member")
+    requests = await request_erasure(session, principal.org_id, body.member_ids, body.reason)
+    for request in requests:
+        target = f"member:{request.member_id}"
+        await audit_log.record(session, principal.org_id, principal.actor(), "member.erase", target)
+    out = [await _request_out(session, r) for r in requests]
+    await session.commit()
+    wake(publisher, principal.org_id, signs=True)
+    return out
+
+
+@router.post("/requests", status_code=201)
+async def make_request(body: RequestIn, session: SessionDep, principal: OrgAdmin) -> RequestOut:
+    """Record an access or correction request (answered within 30 days)."""
+    await owned(session, Member, body.member_id, principal.org_id, "member")
+    request = open_request(session, principal.org_id, body.member_id, RequestKind(body.kind), body.reason)
+    await session.flush()
+    target = f"member:{body.member_id}"
+    await audit_log.record(session, principal.org_id, principal.actor(), f"request.{body.kind}", target)
+    out = await _request_out(session, request)
+    await session.commit()
+    return out
+
+
+@router.get("/requests")
+async def list_requests(session: SessionDep, principal: Viewer, page: PageDep) -> list[RequestOut]:
+    """The organisation's data-subject requests, newest first, erasures with every device's state."""
+    await _take_receipts(session, principal.org_id)
+    query = select(PrivacyRequest).where(PrivacyRequest.org_id == principal.org_id)
+    requests = await page_of(session, query.order_by(PrivacyRequest.id.desc()), page)
+    out = [await _request_out(session, r) for r in requests]
+    await session.commit()
+    return out
+
+
+@router.get("/requests/{request_id}")
+async def get_request(request_id: PathId, session: SessionDep, principal: Viewer) -> RequestOut:
+    """One request: open or closed, its deadline, and for an erasure every device pending or verified."""
+    await _take_receipts(session, principal.org_id)
+    request = await session.get(PrivacyRequest, request_id)
+    if request is None or request.org_id != principal.org_id:
+        raise not_found("request", request_id)
+    out = await _request_out(session, request)
+    await session.commit()
+    return out
