@@ -200,6 +200,8 @@ async def resync(session: SessionDep, principal: OrgAdmin, publisher: PublisherD
     send again what failed on a device or waited for an offline terminal."""
     applied, closed = await _take_receipts(session, principal.org_id)
     queued = await sync_members(session, principal.org_id, retry=True)
+    detail = {"commands_queued": queued, "receipts_applied": applied, "requests_closed": closed}
+    await audit_log.record(session, principal.org_id, principal.actor(), "roster.sync", "roster:*", detail)
     await session.commit()
     wake(publisher, principal.org_id)
     return SyncOut(commands_queued=queued, receipts_applied=applied, requests_closed=closed)
