@@ -27,6 +27,7 @@ from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
 from edge_agent.observability import AgentSources, ObservabilityServer
 from edge_agent.outbox import Outbox, OutboxClosed
+from edge_agent.roster_check import RosterCheck
 from edge_agent.runtime_state import publish_runtime_state, runtime_state_path
 from edge_agent.status import StatusReporter
 from edge_agent.supervisor import Supervisor, TaskFactory
@@ -96,8 +97,10 @@ class Agent:
         )
         display = DisplayRouter(outbox, drivers.signs)
         status = StatusReporter(outbox, self.health, interval_s=self.config.status_interval_s)
-        device_commands = DeviceCommands(drivers.runners, outbox).handlers()
-        commands = CommandRunner(outbox, {**device_commands, **self._command_handlers})
+        device_commands = DeviceCommands(drivers.runners, outbox)
+        roster_check = RosterCheck(device_commands.devices).handlers()
+        handlers = {**device_commands.handlers(), **roster_check, **self._command_handlers}
+        commands = CommandRunner(outbox, handlers)
         link = self.link = Link(self.config, outbox, display=display, commands=commands, status=status)
         state_path = runtime_state_path(self.config.outbox.path)
         workers: dict[str, TaskFactory] = {

@@ -15,7 +15,9 @@ CredentialKind = Literal["pin", "card", "face", "fingerprint"]
 class SiteLinksIn(BaseModel):
     """A site's people: whole departments (with their sub-departments) and single members."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"department_ids": [1], "member_ids": []}]}
+    )
 
     department_ids: list[Id] = Field(default_factory=list, max_length=1000)
     member_ids: list[Id] = Field(default_factory=list, max_length=10_000)
@@ -31,7 +33,7 @@ class SiteLinksOut(BaseModel):
 class CredentialsIn(BaseModel):
     """The credential kinds asked for a member; biometric kinds need a current consent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"kinds": ["card", "face"]}]})
 
     kinds: list[CredentialKind] = Field(min_length=1, max_length=4, examples=[["card", "face"]])
 
@@ -78,7 +80,9 @@ class SyncOut(BaseModel):
 
 
 class ErasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"member_ids": [1], "reason": "asked by the member"}]}
+    )
 
     member_ids: list[Id] = Field(min_length=1, max_length=1000)
     reason: str = Field(default="", max_length=500)
@@ -87,7 +91,10 @@ class ErasureIn(BaseModel):
 class RequestIn(BaseModel):
     """An access or correction request (erasures go through ``POST /roster/erasures``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"member_id": 1, "kind": "access", "reason": "asked by the member"}]},
+    )
 
     member_id: Id
     kind: Literal["access", "correction"]
@@ -113,3 +120,18 @@ class RequestOut(BaseModel):
     due_at: dt.datetime
     closed_at: dt.datetime | None
     devices: list[ProgressOut]
+
+
+class ChecksOut(BaseModel):
+    checks_queued: int
+
+
+class FindingOut(BaseModel):
+    """A user on a terminal that the roster does not put there (``member_id`` null: no member has the
+    PIN). Never deleted by the roster: an admin decides."""
+
+    agent_id: str
+    device: str
+    pin: str
+    member_id: int | None
+    seen_at: dt.datetime

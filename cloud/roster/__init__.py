@@ -14,6 +14,7 @@ from cloud.roster.intent import (
 )
 from cloud.roster.notify import wake
 from cloud.roster.receipts import refresh
+from cloud.roster.reconcile import Finding, apply_checks, findings, start_checks
 from cloud.roster.requests import (
     DeviceProgress,
     close,
@@ -29,16 +30,20 @@ __all__ = [
     "COMMAND_TTL",
     "CREDENTIAL_KINDS",
     "DeviceProgress",
+    "Finding",
     "Refused",
+    "apply_checks",
     "biometric_consenting",
     "check_kinds",
     "close",
     "close_verified",
+    "findings",
     "open_request",
     "plan",
     "progress",
     "refresh",
     "request_erasure",
+    "start_checks",
     "sync_members",
     "wake",
 ]

@@ -239,3 +239,30 @@ def test_the_plan_deletes_first_when_the_pin_or_a_biometric_goes() -> None:
     assert plan("1", old, old | {"credentials": ["pin"]}) == [("user_delete", "1"), ("user_upsert", "1")]
     assert plan("1", old | {"credentials": ["pin"]}, old) == [("user_upsert", "1")]  # adding one: no delete
     assert plan("1", old, old | {"name": "B"}) == [("user_upsert", "1")]
+
+
+async def test_a_reconciliation_finds_strangers_and_repairs_missing_people(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    api, ids = await setup_site(app, client)
+    await api.call("PUT", f"/roster/sites/{ids['site']}/links", {"department_ids": [ids["floor"]]})
+    upsert = (await api.commands())[-1]
+    await receipt(app, upsert["cmd_id"], {"front": "verified", "face": "verified"})
+    assert (await api.call("POST", "/roster/reconcile", status=202))["checks_queued"] == 1
+    check = (await api.commands())[-1]
+    assert (check["type"], check["args"]) == ("roster_check", {"pins": ["1001"]})
+    assert await api.call("GET", "/roster/findings") == []  # no answer yet
+
+    report = {"front": "drift: extra=1001x,9; missing=", "face": "drift: extra=; missing=1001"}
+    await receipt(app, check["cmd_id"], report)
+    found = await api.call("GET", "/roster/findings")
+    assert [(f["device"], f["pin"], f["member_id"]) for f in found] == [
+        ("front", "1001x", None),
+        ("front", "9", None),
+    ]
+    roster = await api.call("GET", f"/roster/members/{ids['ann']}")
+    devices = {d["device"]: (d["state"], d["reason"]) for d in roster["agents"][0]["devices"]}
+    assert devices == {"front": ("verified", ""), "face": ("failed", "missing on the device (roster check)")}
+    assert len(await api.commands()) == 2  # a finding deletes nobody
+    assert (await api.call("POST", "/roster/sync"))["commands_queued"] == 1  # the missing one, sent again
+    assert (await api.commands())[-1]["type"] == "user_upsert"

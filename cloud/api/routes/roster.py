@@ -6,6 +6,8 @@ Receipts from the agents are taken in whenever the roster or a request is read, 
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +16,12 @@ from cloud.api.deps import Manager, OrgAdmin, PageDep, PathId, PublisherDep, Ses
 from cloud.api.lookups import agent_by_id, owned, page_of
 from cloud.api.problems import not_found, problem
 from cloud.api.schemas_roster import (
+    ChecksOut,
     CredentialsIn,
     DeviceEntryOut,
     DeviceOut,
     ErasureIn,
+    FindingOut,
     MemberRosterOut,
     ProgressOut,
     RequestIn,
@@ -43,13 +47,16 @@ from cloud.db.models import (
 from cloud.domain import audit_log
 from cloud.roster import (
     Refused,
+    apply_checks,
     biometric_consenting,
     check_kinds,
     close_verified,
+    findings,
     open_request,
     progress,
     refresh,
     request_erasure,
+    start_checks,
     sync_members,
 )
 from cloud.roster.intent import asked_kinds
@@ -59,7 +66,7 @@ router = APIRouter(prefix="/roster", tags=["roster"])
 
 
 async def _take_receipts(session: AsyncSession, org_id: int) -> tuple[int, int]:
-    applied = await refresh(session, org_id)
+    applied = await refresh(session, org_id) + await apply_checks(session, org_id)
     return applied, await close_verified(session, org_id)
 
 
@@ -274,5 +281,28 @@ async def get_request(request_id: PathId, session: SessionDep, principal: Viewer
     if request is None or request.org_id != principal.org_id:
         raise not_found("request", request_id)
     out = await _request_out(session, request)
+    await session.commit()
+    return out
+
+
+@router.post("/reconcile", status_code=202)
+async def reconcile(session: SessionDep, principal: OrgAdmin, publisher: PublisherDep) -> ChecksOut:
+    """Ask every agent to read its terminals' users: missing people are sent again at the next sync,
+    people no roster entry explains become findings (``GET /roster/findings``)."""
+    started = await start_checks(session, principal.org_id)
+    detail = {"checks_queued": started}
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), "roster.reconcile", "roster:*", detail
+    )
+    await session.commit()
+    wake(publisher, principal.org_id)
+    return ChecksOut(checks_queued=started)
+
+
+@router.get("/findings")
+async def list_findings(session: SessionDep, principal: Viewer) -> list[FindingOut]:
+    """Users found on terminals by the latest check of each agent that the roster does not put there."""
+    await _take_receipts(session, principal.org_id)
+    out = [FindingOut(**dataclasses.asdict(f)) for f in await findings(session, principal.org_id)]
     await session.commit()
     return out

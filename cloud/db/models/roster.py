@@ -105,3 +105,18 @@ class PrivacyRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     due_at: Mapped[dt.datetime]  # 30 days after it was made (the privacy policy's promise)
     closed_at: Mapped[dt.datetime | None]
+
+
+class RosterCheckRun(Base):
+    """One ``roster_check`` sent to an agent; ``report`` (per device: state, extra and missing PINs) once
+    its result came back. Extra PINs are findings for an admin, never deleted by the roster."""
+
+    __tablename__ = "roster_check_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    agent_pk: Mapped[int] = mapped_column(ForeignKey("agent.id"), index=True)
+    cmd_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    applied_at: Mapped[dt.datetime | None]
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)

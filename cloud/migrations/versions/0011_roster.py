@@ -107,11 +107,27 @@ def upgrade() -> None:
     )
     _index("privacy_request", "org_id")
     _index("privacy_request", "member_id")
+    op.create_table(
+        "roster_check_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("agent_pk", sa.Integer(), nullable=False),
+        sa.Column("cmd_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("report", sa.JSON(), nullable=True),
+        _fk("roster_check_run", "org_id", "organisation"),
+        sa.ForeignKeyConstraint(["agent_pk"], ["agent.id"], name=op.f("fk_roster_check_run_agent_pk_agent")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_check_run")),
+    )
+    _index("roster_check_run", "org_id")
+    _index("roster_check_run", "agent_pk")
 
 
 def downgrade() -> None:
     """Drop the roster tables and ``privacy_request``."""
     for table in (
+        "roster_check_run",
         "privacy_request",
         "roster_device",
         "roster_target",
