@@ -24,6 +24,7 @@ from cloud.displays.publisher import DisplayPublisher
 from cloud.domain import retention
 from cloud.domain.ranking_version import open_stamp_reader
 from cloud.ingest.worker import IngestWorker
+from cloud.roster.upkeep import upkeep
 from cloud.settings import CloudSettings
 from cloud.startup_report import log_startup
 
@@ -57,6 +58,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )
             tasks += [_start(worker.run(), "mqtt-ingest"), _start(publisher.run(), "display-publisher")]
+        tasks.append(_start(upkeep(sessions, app.state.publisher), "roster-upkeep"))
         try:
             yield
         finally:

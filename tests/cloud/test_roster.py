@@ -15,8 +15,9 @@ import httpx
 from fastapi import FastAPI
 
 from cloud.db.base import utc_now
-from cloud.db.models import AgentEvent
+from cloud.db.models import AgentEvent, PrivacyRequest
 from cloud.roster import plan
+from cloud.roster.upkeep import upkeep_once
 from tests.cloud.test_api import assert_problem, auth, make_tenant
 
 AGENT = "roster-agent"
@@ -266,3 +267,21 @@ async def test_a_reconciliation_finds_strangers_and_repairs_missing_people(
     assert len(await api.commands()) == 2  # a finding deletes nobody
     assert (await api.call("POST", "/roster/sync"))["commands_queued"] == 1  # the missing one, sent again
     assert (await api.commands())[-1]["type"] == "user_upsert"
+
+
+async def test_the_upkeep_closes_a_verified_erasure_without_anyone_reading(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    api, ids = await setup_site(app, client)
+    await api.call("PUT", f"/roster/sites/{ids['site']}/links", {"member_ids": [ids["ann"]]})
+    await receipt(app, (await api.commands())[0]["cmd_id"], {"front": "verified"})
+    [request] = await api.call("POST", "/roster/erasures", {"member_ids": [ids["ann"]]}, 201)
+    delete = (await api.commands())[-1]
+    assert await upkeep_once(app.state.sessions, None, reconcile=False) == 0  # control: no receipt yet
+    await receipt(app, delete["cmd_id"], {"front": "verified"})
+    assert await upkeep_once(app.state.sessions, None, reconcile=True) == 1
+    async with app.state.sessions() as session:
+        closed = await session.get(PrivacyRequest, request["id"])
+        assert closed is not None
+        assert closed.state == "closed"
+    assert (await api.commands())[-1]["type"] == "roster_check"  # the reconciliation pass asked the agent

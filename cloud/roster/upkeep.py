@@ -1,0 +1,60 @@
+"""The roster's background task inside ``mpm-cloud serve``: receipts are taken in and finished erasures
+closed every ``RECEIPTS_PERIOD_S`` without anyone reading the API; once every ``RECONCILE_PERIOD_S``
+every agent is asked to read its terminals (``roster_check``) and what failed or waited for an offline
+terminal is sent again. A failed pass is logged and the next one runs as planned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from sqlalchemy import select
+
+from cloud.db.models import RosterTarget
+from cloud.db.session import SessionFactory
+from cloud.roster.notify import Publisher, wake
+from cloud.roster.receipts import refresh
+from cloud.roster.reconcile import apply_checks, start_checks
+from cloud.roster.requests import close_verified
+from cloud.roster.sync import sync_members
+
+log = logging.getLogger(__name__)
+
+RECEIPTS_PERIOD_S: Final = 30.0
+RECONCILE_PERIOD_S: Final = 24 * 3600.0
+
+
+async def upkeep_once(sessions: SessionFactory, publisher: Publisher | None, *, reconcile: bool) -> int:
+    """One pass over every organisation with a roster; returns the erasure requests closed."""
+    async with sessions() as session:
+        orgs = list((await session.execute(select(RosterTarget.org_id).distinct())).scalars())
+    closed = 0
+    for org_id in orgs:
+        async with sessions() as session:
+            await refresh(session, org_id)
+            await apply_checks(session, org_id)
+            closed += await close_verified(session, org_id)
+            queued = 0
+            if reconcile:
+                queued = await sync_members(session, org_id, retry=True) + await start_checks(session, org_id)
+            await session.commit()
+        if queued:
+            wake(publisher, org_id)
+    return closed
+
+
+async def upkeep(sessions: SessionFactory, publisher: Publisher | None) -> None:
+    """Run ``upkeep_once`` forever: a reconciliation first, then on its period."""
+    clock = asyncio.get_running_loop().time
+    next_reconcile = clock()
+    while True:
+        reconcile = clock() >= next_reconcile
+        if reconcile:
+            next_reconcile = clock() + RECONCILE_PERIOD_S
+        try:
+            await upkeep_once(sessions, publisher, reconcile=reconcile)
+        except Exception:
+            log.exception("roster upkeep failed; next pass in %.0f s", RECEIPTS_PERIOD_S)
+        await asyncio.sleep(RECEIPTS_PERIOD_S)
