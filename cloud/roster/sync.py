@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
@@ -33,6 +33,7 @@ from cloud.roster.intent import (
 from cloud.roster.receipts import ANY_DEVICE, refresh
 
 COMMAND_TTL: Final = dt.timedelta(days=7)
+RESEND_AFTER: Final = dt.timedelta(seconds=60)
 
 
 async def sync_members(
@@ -43,7 +44,8 @@ async def sync_members(
     Returns how many commands were queued; the caller commits and wakes the publisher. Receipts that
     arrived are taken in first, so a change never hides the outcome of the one before. With ``retry``,
     a target unchanged but failed on a device, or reported pending there (terminal offline), is sent
-    again (the reconciliation's repair)."""
+    again (the reconciliation's repair); without it too, a change the agent never answered though it
+    has been online for ``RESEND_AFTER`` since is sent again (a lost command)."""
     await refresh(session, org_id)
     query = select(Member).where(Member.org_id == org_id)
     if member_ids is not None:
@@ -108,7 +110,7 @@ async def _converge(
         session.add(target)
         await session.flush()
     steps = plan(target.pin, target.intended, wanted)
-    if not steps and retry and await _stuck(session, target.id):
+    if not steps and await _send_again(session, agent, target, retry):
         steps = plan(target.pin, None, wanted) or plan(target.pin, {"credentials": []}, None)
     if not steps:
         return 0
@@ -145,13 +147,35 @@ async def _mark_pending(session: AsyncSession, target: RosterTarget) -> None:
     await session.flush()
 
 
-async def _stuck(session: AsyncSession, target_id: int) -> bool:
-    """Whether a receipt left the target failed, or pending on an offline terminal, somewhere."""
-    stuck = select(RosterDevice.id).where(
-        RosterDevice.target_id == target_id,
-        or_(
-            RosterDevice.state == DeviceState.FAILED,
-            and_(RosterDevice.state == DeviceState.PENDING, RosterDevice.reason != ""),
-        ),
+def _answering_since(agent: Agent, when: dt.datetime) -> bool:
+    """Whether the agent reported itself online ``RESEND_AFTER`` past ``when``: a command of ``when``
+    still without a receipt was lost (e.g. published before the agent's first session existed)."""
+    status = agent.last_status or {}
+    seen = agent.last_status_at
+    return status.get("state") == "online" and seen is not None and seen > when + RESEND_AFTER
+
+
+async def _send_again(session: AsyncSession, agent: Agent, target: RosterTarget, retry: bool) -> bool:
+    """Whether the unchanged target's last change must be sent again: with ``retry``, a device failed
+    or was offline; always, a terminal reported offline is up again in a status after the change, or
+    the agent has been online ``RESEND_AFTER`` past the change without answering (a lost command)."""
+    rows = await session.execute(
+        select(RosterDevice.device, RosterDevice.state, RosterDevice.reason).where(
+            RosterDevice.target_id == target.id,
+            RosterDevice.state.in_([DeviceState.PENDING, DeviceState.FAILED]),
+        )
     )
-    return (await session.execute(stuck.limit(1))).first() is not None
+    status = agent.last_status or {}
+    reported = status.get("devices")
+    devices: dict[str, Any] = reported if isinstance(reported, dict) else {}
+    reported_after = agent.last_status_at is not None and agent.last_status_at > target.changed_at
+    lost = _answering_since(agent, target.changed_at)
+    for device, state, reason in rows.all():
+        offline = state == DeviceState.PENDING and reason != ""
+        if retry and (state == DeviceState.FAILED or offline):
+            return True
+        if offline and reported_after and devices.get(device) == "up":
+            return True
+        if state == DeviceState.PENDING and not reason and lost:
+            return True
+    return False

@@ -1,7 +1,8 @@
-"""The roster's background task inside ``mpm-cloud serve``: receipts are taken in and finished erasures
-closed every ``RECEIPTS_PERIOD_S`` without anyone reading the API; once every ``RECONCILE_PERIOD_S``
-every agent is asked to read its terminals (``roster_check``) and what failed or waited for an offline
-terminal is sent again. A failed pass is logged and the next one runs as planned.
+"""The roster's background task inside ``mpm-cloud serve``. Every ``RECEIPTS_PERIOD_S``: receipts are
+taken in, finished erasures closed (nobody needs to read the API), and a change the online agent never
+answered, or one that waited for a terminal now back up, is sent again (``sync._send_again``). Once
+every ``RECONCILE_PERIOD_S``: every agent is asked to read its terminals (``roster_check``) and what
+failed or waited for an offline terminal is sent again. A failed pass is logged; the next runs as planned.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import logging
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.models import RosterTarget
+from cloud.db.models import DeviceState, RosterDevice, RosterTarget
 from cloud.db.session import SessionFactory
 from cloud.roster.notify import Publisher, wake
 from cloud.roster.receipts import refresh
@@ -36,9 +38,10 @@ async def upkeep_once(sessions: SessionFactory, publisher: Publisher | None, *, 
             await refresh(session, org_id)
             await apply_checks(session, org_id)
             closed += await close_verified(session, org_id)
-            queued = 0
+            queued = await sync_members(session, org_id, await _awaiting_receipts(session, org_id))
             if reconcile:
-                queued = await sync_members(session, org_id, retry=True) + await start_checks(session, org_id)
+                queued += await sync_members(session, org_id, retry=True)
+                queued += await start_checks(session, org_id)
             await session.commit()
         if queued:
             wake(publisher, org_id)
@@ -58,3 +61,18 @@ async def upkeep(sessions: SessionFactory, publisher: Publisher | None) -> None:
         except Exception:
             log.exception("roster upkeep failed; next pass in %.0f s", RECEIPTS_PERIOD_S)
         await asyncio.sleep(RECEIPTS_PERIOD_S)
+
+
+async def _awaiting_receipts(session: AsyncSession, org_id: int) -> list[int]:
+    """Members with a change not yet done everywhere: no receipt (lost commands are among them), or a
+    terminal that was offline (it may be back)."""
+    rows = await session.execute(
+        select(RosterTarget.member_id)
+        .join(RosterDevice, RosterDevice.target_id == RosterTarget.id)
+        .where(
+            RosterTarget.org_id == org_id,
+            RosterDevice.state == DeviceState.PENDING,
+        )
+        .distinct()
+    )
+    return list(rows.scalars())

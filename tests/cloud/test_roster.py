@@ -7,15 +7,17 @@ path through a real agent and simulators is tests/e2e/test_roster.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from cloud.db.base import utc_now
-from cloud.db.models import AgentEvent, PrivacyRequest
+from cloud.db.models import Agent, AgentEvent, PrivacyRequest
 from cloud.roster import plan
 from cloud.roster.upkeep import upkeep_once
 from tests.cloud.test_api import assert_problem, auth, make_tenant
@@ -59,10 +61,6 @@ async def receipt(app: FastAPI, cmd_id: str, devices: dict[str, str], device: st
 
 
 def _agent_pk() -> Any:
-    from sqlalchemy import select
-
-    from cloud.db.models import Agent
-
     return select(Agent.id).where(Agent.agent_id == AGENT)
 
 
@@ -214,9 +212,7 @@ async def test_an_erasure_stays_open_until_every_device_is_verified(
     assert {d["state"] for d in done["devices"]} == {"verified"}
 
 
-def _time(text: str) -> Any:
-    import datetime as dt
-
+def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
@@ -285,3 +281,20 @@ async def test_the_upkeep_closes_a_verified_erasure_without_anyone_reading(
         assert closed is not None
         assert closed.state == "closed"
     assert (await api.commands())[-1]["type"] == "roster_check"  # the reconciliation pass asked the agent
+
+
+async def test_a_change_the_online_agent_never_answered_is_sent_again(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    api, ids = await setup_site(app, client)
+    await api.call("PUT", f"/roster/sites/{ids['site']}/links", {"member_ids": [ids["ann"]]})
+    assert await upkeep_once(app.state.sessions, None, reconcile=False) == 0
+    assert len(await api.commands()) == 1  # control: the agent has not reported since
+    async with app.state.sessions() as session:
+        agent = (await session.execute(select(Agent).where(Agent.agent_id == AGENT))).scalar_one()
+        agent.last_status, agent.last_status_at = {"state": "online"}, utc_now() + dt.timedelta(minutes=2)
+        await session.commit()
+    await upkeep_once(app.state.sessions, None, reconcile=False)
+    first, again = await api.commands()
+    assert (again["type"], again["args"]) == (first["type"], first["args"])
+    assert again["cmd_id"] != first["cmd_id"]

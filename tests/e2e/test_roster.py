@@ -5,9 +5,10 @@ and the sign once it is back.
     mpm-cloud (roster) → Mosquitto (the agent's persistent session) → mpm-agent →
         zk-terminal (4370) · zk-push (ADMS) · isapi-face (ISAPI) · alpha sign (pty)
 
-Every terminal's user list is read from its simulator's state file; the roster's per-device states and
-the erasure request from the cloud's API. The simulators keep no templates: "the biometric credential
-removed" is seen as the user deleted and written back with card and PIN only, verified on every device.
+Every terminal's user list is read from its simulator's state file; the roster's per-device states, the
+erasure request and the reconciliation's findings from the cloud's API. The simulators keep no templates:
+"the biometric credential removed" is seen as the user deleted and written back with card and PIN only,
+verified on every device.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Final
 
 import httpx
 import paho.mqtt.subscribe as subscribe
+import pytest
 
 from firmware_protocols import sync
 from simulators.state_file import read_state
@@ -39,6 +41,7 @@ SIGN: Final = "lobby-sign"
 SITE_FILE: Final = Path(__file__).with_name("roster_site.toml")
 TERMINALS: Final = {"front-door": "front-door", "adms:SIMROSTER002": "back-door", "face-gate": "face-gate"}
 PIN, CARD, NAME = "2001", "5555", "Dana"
+STRANGER: Final = "9999"  # on the ZK terminals from the start (roster_site.toml), no member's PIN
 
 
 class Cloud:
@@ -58,6 +61,12 @@ class Cloud:
 
     def verified_everywhere(self, member_id: int) -> bool:
         return self.device_states(member_id) == dict.fromkeys(TERMINALS, "verified")
+
+
+def terminals_up(cloud: Cloud) -> bool:
+    status = cloud.call("GET", f"/agents/{AGENT_ID}").get("last_status") or {}
+    devices = status.get("devices") or {}
+    return status.get("state") == "online" and all(devices.get(t) == "up" for t in TERMINALS)
 
 
 def users_on(state_dir: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -113,6 +122,7 @@ def stop(group: ProcessGroup, name: str) -> None:
     child.wait(timeout=30)
 
 
+@pytest.mark.timeout(300)  # four phases through real processes; the roster's upkeep pass is every 30 s
 def test_the_roster_reaches_every_terminal_and_an_offline_erasure_lands_on_reconnect(
     tmp_path: Path, broker: Broker
 ) -> None:
@@ -127,6 +137,7 @@ def test_the_roster_reaches_every_terminal_and_an_offline_erasure_lands_on_recon
         start_site(group, site_file, state_dir)
         cloud = Cloud(start_cloud(group, env), str(seeded["token"]))
         start_agent(group, "agent", tmp_path, broker, state_dir)
+        wait_for(lambda: terminals_up(cloud), timeout=60, what="the agent online with its terminals up")
         site = next(s["id"] for s in cloud.call("GET", "/sites") if s["name"] == "Demo site")
         crew = cloud.call("POST", "/departments", {"name": "Crew"})["id"]
         cloud.call("PUT", f"/roster/sites/{site}/links", {"department_ids": [crew]})
@@ -140,6 +151,12 @@ def test_the_roster_reaches_every_terminal_and_an_offline_erasure_lands_on_recon
         users = users_on(state_dir)
         assert str(users["front-door"][PIN]["card"]) == CARD
         assert str(users["adms:SIMROSTER002"][PIN]["card"]) == CARD
+
+        # A reconciliation reads the terminals: the stranger is a finding and stays where he is.
+        cloud.call("POST", "/roster/reconcile")
+        found = wait_for(lambda: cloud.call("GET", "/roster/findings"), timeout=60, what="a finding")
+        assert [(f["device"], f["pin"], f["member_id"]) for f in found] == [("front-door", STRANGER, None)]
+        assert STRANGER in users_on(state_dir)["front-door"]
 
         # Biometrics with consent, then the consent withdrawn: the card stays everywhere.
         consent = {"kind": "biometric", "granted": True, "notice_version": "2026-01", "actor": "self"}
@@ -182,6 +199,7 @@ def test_the_roster_reaches_every_terminal_and_an_offline_erasure_lands_on_recon
         )
         assert {(d["device"], d["state"]) for d in closed["devices"]} == {(t, "verified") for t in TERMINALS}
         assert on_no_terminal(state_dir)
+        assert STRANGER in users_on(state_dir)["front-door"]  # a finding is never deleted
         wait_for(
             lambda: sign_lines(state_dir) and not any(NAME in x for x in sign_lines(state_dir)),
             timeout=60,
