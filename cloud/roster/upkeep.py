@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import DeviceState, RosterDevice, RosterTarget
 from cloud.db.session import SessionFactory
+from cloud.roster.intake import take_receipts
 from cloud.roster.notify import Publisher, wake
-from cloud.roster.receipts import refresh
-from cloud.roster.reconcile import apply_checks, start_checks
-from cloud.roster.requests import close_verified
+from cloud.roster.reconcile import start_checks
 from cloud.roster.sync import sync_members
 
 log = logging.getLogger(__name__)
@@ -35,9 +34,7 @@ async def upkeep_once(sessions: SessionFactory, publisher: Publisher | None, *, 
     closed = 0
     for org_id in orgs:
         async with sessions() as session:
-            await refresh(session, org_id)
-            await apply_checks(session, org_id)
-            closed += await close_verified(session, org_id)
+            closed += (await take_receipts(session, org_id))[1]
             queued = await sync_members(session, org_id, await _awaiting_receipts(session, org_id))
             if reconcile:
                 queued += await sync_members(session, org_id, retry=True)

@@ -15,6 +15,7 @@ from cloud.api.routes import (
     points,
     rankings,
     roster,
+    roster_requests,
     sites,
     subject_access,
     tokens,
@@ -40,6 +41,7 @@ for _module in (
     enrolment,
     workflow,
     roster,
+    roster_requests,
 ):
     api_router.include_router(_module.router)
 

@@ -1,5 +1,5 @@
 """The roster: which sites members belong to, what every terminal should hold and was seen to hold,
-credential kinds (consent-gated), a resync, and data-subject requests (erasure reaching every device).
+credential kinds (consent-gated), a resync and a reconciliation (data-subject requests: roster_requests).
 
 Receipts from the agents are taken in whenever the roster or a request is read, and by ``POST /roster/sync``.
 """
@@ -13,19 +13,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.api.deps import Manager, OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
-from cloud.api.lookups import agent_by_id, owned, page_of
-from cloud.api.problems import not_found, problem
+from cloud.api.lookups import agent_by_id, owned
+from cloud.api.problems import problem
 from cloud.api.schemas_roster import (
     ChecksOut,
     CredentialsIn,
     DeviceEntryOut,
     DeviceOut,
-    ErasureIn,
     FindingOut,
     MemberRosterOut,
-    ProgressOut,
-    RequestIn,
-    RequestOut,
     SiteLinksIn,
     SiteLinksOut,
     SyncOut,
@@ -36,8 +32,6 @@ from cloud.db.models import (
     Agent,
     Department,
     Member,
-    PrivacyRequest,
-    RequestKind,
     RosterCredentials,
     RosterDevice,
     RosterSiteLink,
@@ -47,27 +41,17 @@ from cloud.db.models import (
 from cloud.domain import audit_log
 from cloud.roster import (
     Refused,
-    apply_checks,
     biometric_consenting,
     check_kinds,
-    close_verified,
     findings,
-    open_request,
-    progress,
-    refresh,
-    request_erasure,
     start_checks,
     sync_members,
 )
+from cloud.roster.intake import take_receipts
 from cloud.roster.intent import asked_kinds
 from cloud.roster.notify import wake
 
 router = APIRouter(prefix="/roster", tags=["roster"])
-
-
-async def _take_receipts(session: AsyncSession, org_id: int) -> tuple[int, int]:
-    applied = await refresh(session, org_id) + await apply_checks(session, org_id)
-    return applied, await close_verified(session, org_id)
 
 
 async def _links(session: AsyncSession, site_id: int) -> SiteLinksOut:
@@ -172,7 +156,7 @@ async def _member_roster(session: AsyncSession, member: Member) -> MemberRosterO
 async def get_member_roster(member_id: PathId, session: SessionDep, principal: Viewer) -> MemberRosterOut:
     """A member on every agent's terminals: intended, verified, pending or failed with the reason."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
-    await _take_receipts(session, principal.org_id)
+    await take_receipts(session, principal.org_id)
     out = await _member_roster(session, member)
     await session.commit()
     return out
@@ -184,7 +168,7 @@ async def get_device_roster(
 ) -> list[DeviceEntryOut]:
     """Everyone one terminal should hold or held: intended, verified, and where the change stands."""
     agent = await agent_by_id(session, agent_id, principal.org_id)
-    await _take_receipts(session, principal.org_id)
+    await take_receipts(session, principal.org_id)
     query = (
         select(RosterTarget, RosterDevice)
         .join(RosterDevice, RosterDevice.target_id == RosterTarget.id)
@@ -205,84 +189,13 @@ async def get_device_roster(
 async def resync(session: SessionDep, principal: OrgAdmin, publisher: PublisherDep) -> SyncOut:
     """Take in the receipts, then queue whatever brings every terminal in line with the roster, and
     send again what failed on a device or waited for an offline terminal."""
-    applied, closed = await _take_receipts(session, principal.org_id)
+    applied, closed = await take_receipts(session, principal.org_id)
     queued = await sync_members(session, principal.org_id, retry=True)
     detail = {"commands_queued": queued, "receipts_applied": applied, "requests_closed": closed}
     await audit_log.record(session, principal.org_id, principal.actor(), "roster.sync", "roster:*", detail)
     await session.commit()
     wake(publisher, principal.org_id)
     return SyncOut(commands_queued=queued, receipts_applied=applied, requests_closed=closed)
-
-
-async def _request_out(session: AsyncSession, request: PrivacyRequest) -> RequestOut:
-    devices = await progress(session, request.member_id) if request.kind == RequestKind.ERASURE else []
-    return RequestOut(
-        id=request.id,
-        member_id=request.member_id,
-        kind=request.kind,
-        reason=request.reason,
-        state=request.state,
-        created_at=request.created_at,
-        due_at=request.due_at,
-        closed_at=request.closed_at,
-        devices=[
-            ProgressOut(agent_id=d.agent_id, device=d.device, state=d.state, reason=d.reason) for d in devices
-        ],
-    )
-
-
-@router.post("/erasures", status_code=201)
-async def erase_members(
-    body: ErasureIn, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
-) -> list[RequestOut]:
-    """Erase members everywhere (DEL-1): wiped in the cloud, deleted from every terminal, off the signs
-    at once; each request stays open until every device is verified (due in 30 days)."""
-    for member_id in set(body.member_ids):
-        await owned(session, Member, member_id, principal.org_id, "member")
-    requests = await request_erasure(session, principal.org_id, body.member_ids, body.reason)
-    for request in requests:
-        target = f"member:{request.member_id}"
-        await audit_log.record(session, principal.org_id, principal.actor(), "member.erase", target)
-    out = [await _request_out(session, r) for r in requests]
-    await session.commit()
-    wake(publisher, principal.org_id, signs=True)
-    return out
-
-
-@router.post("/requests", status_code=201)
-async def make_request(body: RequestIn, session: SessionDep, principal: OrgAdmin) -> RequestOut:
-    """Record an access or correction request (answered within 30 days)."""
-    await owned(session, Member, body.member_id, principal.org_id, "member")
-    request = open_request(session, principal.org_id, body.member_id, RequestKind(body.kind), body.reason)
-    await session.flush()
-    target = f"member:{body.member_id}"
-    await audit_log.record(session, principal.org_id, principal.actor(), f"request.{body.kind}", target)
-    out = await _request_out(session, request)
-    await session.commit()
-    return out
-
-
-@router.get("/requests")
-async def list_requests(session: SessionDep, principal: Viewer, page: PageDep) -> list[RequestOut]:
-    """The organisation's data-subject requests, newest first, erasures with every device's state."""
-    await _take_receipts(session, principal.org_id)
-    query = select(PrivacyRequest).where(PrivacyRequest.org_id == principal.org_id)
-    requests = await page_of(session, query.order_by(PrivacyRequest.id.desc()), page)
-    out = [await _request_out(session, r) for r in requests]
-    await session.commit()
-    return out
-
-
-@router.get("/requests/{request_id}")
-async def get_request(request_id: PathId, session: SessionDep, principal: Viewer) -> RequestOut:
-    """One request: open or closed, its deadline, and for an erasure every device pending or verified."""
-    await _take_receipts(session, principal.org_id)
-    request = await session.get(PrivacyRequest, request_id)
-    if request is None or request.org_id != principal.org_id:
-        raise not_found("request", request_id)
-    out = await _request_out(session, request)
-    await session.commit()
-    return out
 
 
 @router.post("/reconcile", status_code=202)
@@ -302,7 +215,7 @@ async def reconcile(session: SessionDep, principal: OrgAdmin, publisher: Publish
 @router.get("/findings")
 async def list_findings(session: SessionDep, principal: Viewer) -> list[FindingOut]:
     """Users found on terminals by the latest check of each agent that the roster does not put there."""
-    await _take_receipts(session, principal.org_id)
+    await take_receipts(session, principal.org_id)
     out = [FindingOut(**dataclasses.asdict(f)) for f in await findings(session, principal.org_id)]
     await session.commit()
     return out
