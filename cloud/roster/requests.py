@@ -32,6 +32,7 @@ from cloud.roster.receipts import ANY_DEVICE
 from cloud.roster.sync import sync_members
 
 ANSWER_WITHIN: Final = dt.timedelta(days=30)
+RETIRED: Final = "retired"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,19 +88,24 @@ async def request_erasure(
 
 
 async def progress(session: AsyncSession, member_id: int) -> list[DeviceProgress]:
-    """Where the member stands on every device that held or should hold them."""
+    """Where the member stands on every device that held or should hold them; the devices of a retired
+    agent read ``retired`` (the box was taken out of service; nothing will be sent to it again)."""
     rows = await session.execute(
-        select(Agent.agent_id, RosterDevice.device, RosterDevice.state, RosterDevice.reason)
+        select(Agent.agent_id, Agent.retired_at, RosterDevice.device, RosterDevice.state, RosterDevice.reason)
         .join(RosterTarget, RosterTarget.id == RosterDevice.target_id)
         .join(Agent, Agent.id == RosterTarget.agent_pk)
         .where(RosterTarget.member_id == member_id)
         .order_by(Agent.agent_id, RosterDevice.device)
     )
-    return [DeviceProgress(agent_id=a, device=d, state=s, reason=r) for a, d, s, r in rows.all()]
+    return [
+        DeviceProgress(agent_id=a, device=d, state=RETIRED if retired else s, reason=r)
+        for a, retired, d, s, r in rows.all()
+    ]
 
 
 def erased_everywhere(devices: list[DeviceProgress]) -> bool:
-    return all(d.state == DeviceState.VERIFIED and d.device != ANY_DEVICE for d in devices)
+    """Every device verified (or its agent retired), none still unnamed."""
+    return all(d.state in (DeviceState.VERIFIED, RETIRED) and d.device != ANY_DEVICE for d in devices)
 
 
 async def close_verified(session: AsyncSession, org_id: int) -> int:

@@ -298,3 +298,15 @@ async def test_a_change_the_online_agent_never_answered_is_sent_again(
     first, again = await api.commands()
     assert (again["type"], again["args"]) == (first["type"], first["args"])
     assert again["cmd_id"] != first["cmd_id"]
+
+
+async def test_an_erasure_does_not_wait_for_a_retired_agent(app: FastAPI, client: httpx.AsyncClient) -> None:
+    api, ids = await setup_site(app, client)
+    await api.call("PUT", f"/roster/sites/{ids['site']}/links", {"member_ids": [ids["ann"]]})
+    await receipt(app, (await api.commands())[0]["cmd_id"], {"front": "verified"})
+    [request] = await api.call("POST", "/roster/erasures", {"member_ids": [ids["ann"]]}, 201)
+    assert request["state"] == "open"  # control: the agent is live, its terminal not verified yet
+    await api.call("POST", f"/agents/{AGENT}/retire")
+    done = await api.call("GET", f"/roster/requests/{request['id']}")
+    assert done["state"] == "closed"
+    assert [(d["device"], d["state"]) for d in done["devices"]] == [("front", "retired")]
