@@ -225,6 +225,14 @@ async def test_access_requests_share_the_record(app: FastAPI, client: httpx.Asyn
     )
     assert bad.status_code == 422
     assert "kind" in bad.text
+    closed = await api.call("POST", f"/roster/requests/{made['id']}/close")
+    assert closed["state"] == "closed"
+    assert closed["closed_at"]
+    again = await client.post(f"/api/v1/roster/requests/{made['id']}/close", headers=api.headers)
+    assert_problem(again, 409, "already closed")
+    [erasure] = await api.call("POST", "/roster/erasures", {"member_ids": [ids["ann"]]}, 201)
+    by_hand = await client.post(f"/api/v1/roster/requests/{erasure['id']}/close", headers=api.headers)
+    assert_problem(by_hand, 409, "closes itself")
 
 
 def test_the_plan_deletes_first_when_the_pin_or_a_biometric_goes() -> None:

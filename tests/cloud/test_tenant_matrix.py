@@ -91,6 +91,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/roster/members/{member_id}"): Case("GET", "/api/v1/roster/members/{member}"),
     ("GET", "/api/v1/roster/devices/{agent_id}/{device}"): Case("GET", "/api/v1/roster/devices/{agent}/zk"),
     ("GET", "/api/v1/roster/requests/{request_id}"): Case("GET", "/api/v1/roster/requests/{request}"),
+    ("POST", "/api/v1/roster/requests/{request_id}/close"): Case(
+        "POST", "/api/v1/roster/requests/{request}/close"
+    ),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.

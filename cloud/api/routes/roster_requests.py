@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.api.deps import OrgAdmin, PageDep, PathId, PublisherDep, SessionDep, Viewer
 from cloud.api.lookups import owned, page_of
-from cloud.api.problems import not_found
+from cloud.api.problems import not_found, problem
 from cloud.api.schemas_roster import ErasureIn, ProgressOut, RequestIn, RequestOut
-from cloud.db.models import Member, PrivacyRequest, RequestKind
+from cloud.db.models import Member, PrivacyRequest, RequestKind, RequestState
 from cloud.domain import audit_log
-from cloud.roster import open_request, progress, request_erasure
+from cloud.roster import close, open_request, progress, request_erasure
 from cloud.roster.intake import take_receipts
 from cloud.roster.notify import wake
 
@@ -86,6 +86,27 @@ async def get_request(request_id: PathId, session: SessionDep, principal: Viewer
     request = await session.get(PrivacyRequest, request_id)
     if request is None or request.org_id != principal.org_id:
         raise not_found("request", request_id)
+    out = await _request_out(session, request)
+    await session.commit()
+    return out
+
+
+@router.post("/requests/{request_id}/close")
+async def close_request(request_id: PathId, session: SessionDep, principal: OrgAdmin) -> RequestOut:
+    """Mark an access or correction request answered; an erasure closes itself once every device is
+    verified (409 here)."""
+    request = await session.get(PrivacyRequest, request_id)
+    if request is None or request.org_id != principal.org_id:
+        raise not_found("request", request_id)
+    if request.kind == RequestKind.ERASURE:
+        raise problem(409, "an erasure closes itself once every device is verified")
+    if request.state == RequestState.CLOSED:
+        raise problem(409, f"request {request_id} was already closed")
+    close(request)
+    target = f"member:{request.member_id}"
+    await audit_log.record(
+        session, principal.org_id, principal.actor(), f"request.{request.kind}.close", target
+    )
     out = await _request_out(session, request)
     await session.commit()
     return out
