@@ -58,6 +58,8 @@ def device_steps(agent_result: Result | None, own: Mapping[str, Result]) -> dict
     steps = {}
     for device, text in report.items():
         status, _, reason = str(text).partition(": ")
+        if status == "unsupported":
+            continue  # a device that cannot hold users is not part of the roster
         if status == "queued" and device in own:  # the terminal ran it and said so itself
             mine = own[device]
             status, reason = ("verified", "") if mine.ok else ("failed", mine.detail)
