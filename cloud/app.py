@@ -24,6 +24,7 @@ from cloud.displays.publisher import DisplayPublisher
 from cloud.domain.ranking_version import open_stamp_reader
 from cloud.fleet import FleetAlerts
 from cloud.ingest.worker import IngestWorker
+from cloud.roster.upkeep import upkeep
 from cloud.scheduling import CloudScheduler
 from cloud.settings import CloudSettings
 from cloud.startup_report import log_startup
@@ -63,6 +64,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         changed = None if app.state.publisher is None else app.state.publisher.changed
         app.state.scheduler = clock = CloudScheduler(sessions, on_change=changed)
         clock.start()
+        tasks.append(_start(upkeep(sessions, app.state.publisher), "roster-upkeep"))
         try:
             yield
         finally:

@@ -27,6 +27,7 @@ from edge_agent.link import DEFAULT_HANDLERS, CommandRunner, Link
 from edge_agent.link.commands import Handler
 from edge_agent.live_devices import LiveDevices
 from edge_agent.outbox import Outbox, OutboxClosed
+from edge_agent.roster_check import RosterCheck
 from edge_agent.runtime_state import publish_runtime_state, runtime_state_path
 from edge_agent.site_inventory import (
     APPLY_INVENTORY,
@@ -119,14 +120,16 @@ class Agent:
         display = DisplayRouter(outbox, devices.signs, on_delivery=devices.confirm_fresh)
         status = StatusReporter(outbox, self.health, interval_s=self.config.status_interval_s)
         device_commands = DeviceCommands(devices.runners, outbox)
+        roster_check = RosterCheck(device_commands.devices)
 
         def devices_changed() -> None:
             display.show_again()
-            device_commands.devices = adapt_drivers(devices.runners)
+            device_commands.devices = roster_check.devices = adapt_drivers(devices.runners)
 
         devices.on_change = devices_changed
         handlers = {
             **device_commands.handlers(),
+            **roster_check.handlers(),
             **self._command_handlers,
             APPLY_INVENTORY: self.apply_inventory,
         }

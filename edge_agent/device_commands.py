@@ -44,6 +44,7 @@ class Status(enum.StrEnum):
     PENDING = "pending"
     UNSUPPORTED = "unsupported"
     FAILED = "failed"
+    DRIFT = "drift"  # roster_check: the terminal's users differ from the cloud's (edge_agent/roster_check.py)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

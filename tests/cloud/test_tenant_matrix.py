@@ -92,6 +92,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/fleet/webhooks/{webhook_id}/deliveries"): Case(
         "GET", "/api/v1/fleet/webhooks/{webhook}/deliveries"
     ),
+    ("PUT", "/api/v1/roster/sites/{site_id}/links"): Case("PUT", "/api/v1/roster/sites/{site}/links", {}),
+    ("GET", "/api/v1/roster/sites/{site_id}/links"): Case("GET", "/api/v1/roster/sites/{site}/links"),
+    ("PUT", "/api/v1/roster/members/{member_id}/credentials"): Case(
+        "PUT", "/api/v1/roster/members/{member}/credentials", {"kinds": ["pin"]}
+    ),
+    ("GET", "/api/v1/roster/members/{member_id}"): Case("GET", "/api/v1/roster/members/{member}"),
+    ("GET", "/api/v1/roster/devices/{agent_id}/{device}"): Case("GET", "/api/v1/roster/devices/{agent}/zk"),
+    ("GET", "/api/v1/roster/requests/{request_id}"): Case("GET", "/api/v1/roster/requests/{request}"),
+    ("POST", "/api/v1/roster/requests/{request_id}/close"): Case(
+        "POST", "/api/v1/roster/requests/{request}/close"
+    ),
 }
 
 # Routes that take another object's id in the body or query, with that id filled in.
@@ -135,6 +146,8 @@ BODY_CASES = [
         "/api/v1/ranking-snapshots",
         {"point_type": "A", "key": "2020-01", "department_id": "{department}"},
     ),
+    Case("POST", "/api/v1/roster/erasures", {"member_ids": ["{member}"]}),
+    Case("POST", "/api/v1/roster/requests", {"member_id": "{member}", "kind": "access"}),
 ]
 
 
@@ -205,6 +218,7 @@ async def their_objects(
     inventory = await client.put("/api/v1/agents/their-agent/inventory", json={"devices": []}, headers=h)
     assert inventory.status_code == 200, inventory.text
     webhook = (await post("fleet/webhooks", {"url": "https://ops.example.com/theirs"}))["id"]
+    request = (await post("roster/requests", {"member_id": member, "kind": "access"}))["id"]
     return {
         "site": site,
         "member": member,
@@ -221,6 +235,7 @@ async def their_objects(
         "command": command,
         "link": link,
         "webhook": webhook,
+        "request": request,
     }
 
 
@@ -255,5 +270,6 @@ async def snapshot(client: httpx.AsyncClient, headers: dict[str, str]) -> list[o
         "/api/v1/fleet/webhooks",
         "/api/v1/agents/their-agent/inventory",
         "/api/v1/audit?limit=500",
+        "/api/v1/roster/requests",
     ]
     return [(await client.get(p, headers=headers)).json() for p in paths]

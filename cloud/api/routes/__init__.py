@@ -18,6 +18,8 @@ from cloud.api.routes import (
     org_deletion,
     points,
     rankings,
+    roster,
+    roster_requests,
     scheduler,
     sites,
     subject_access,
@@ -48,6 +50,8 @@ for _module in (
     workflow,
     fleet,
     inventory,
+    roster,
+    roster_requests,
 ):
     api_router.include_router(_module.router)
 

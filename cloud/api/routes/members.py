@@ -15,6 +15,7 @@ from cloud.api.deps import (
     OrgAdmin,
     PageDep,
     PathId,
+    PublisherDep,
     QueryId,
     ReadSessionDep,
     SessionDep,
@@ -36,6 +37,7 @@ from cloud.db.models import Consent, Department, Member, MemberStatus, Organisat
 from cloud.domain import audit_log, keys, members, ranking_version
 from cloud.domain.departments import subtree
 from cloud.privacy import normalise_phone
+from cloud.roster import request_erasure, sync_members, wake
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -58,8 +60,10 @@ async def _check_refs(
 
 
 @router.post("", status_code=201)
-async def create_member(body: MemberIn, session: SessionDep, principal: Manager) -> MemberOut:
-    """Create a member; a terminal PIN is unique within the organisation."""
+async def create_member(
+    body: MemberIn, session: SessionDep, principal: Manager, publisher: PublisherDep
+) -> MemberOut:
+    """Create a member; a terminal PIN is unique within the organisation. The roster follows (sites)."""
     await _check_refs(session, principal.org_id, body.pin, body.department_id)
     member = Member(org_id=principal.org_id, **body.model_dump())
     session.add(member)
@@ -67,7 +71,9 @@ async def create_member(body: MemberIn, session: SessionDep, principal: Manager)
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.create", f"member:{member.id}"
     )
+    await sync_members(session, principal.org_id, [member.id])
     await session.commit()
+    wake(publisher, principal.org_id)
     return MemberOut.model_validate(member)
 
 
@@ -121,7 +127,7 @@ async def get_member(member_id: PathId, session: ReadSessionDep, principal: View
 
 @router.patch("/{member_id}")
 async def update_member(
-    member_id: PathId, body: MemberPatch, session: SessionDep, principal: Manager
+    member_id: PathId, body: MemberPatch, session: SessionDep, principal: Manager, publisher: PublisherDep
 ) -> MemberOut:
     """Change a member's names, PIN, card, department or status (active / left)."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
@@ -142,20 +148,25 @@ async def update_member(
         f"member:{member_id}",
         {"fields": sorted(changes)},
     )
+    await sync_members(session, principal.org_id, [member_id])
     await session.commit()
+    wake(publisher, principal.org_id)
     return MemberOut.model_validate(member)
 
 
 @router.post("/{member_id}/erase")
-async def erase_member(member_id: PathId, session: SessionDep, principal: OrgAdmin) -> MemberOut:
-    """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact."""
+async def erase_member(
+    member_id: PathId, session: SessionDep, principal: OrgAdmin, publisher: PublisherDep
+) -> MemberOut:
+    """Erase a member (DEL-1): personal fields wiped, ledger kept under a pseudonym, balances intact;
+    deleted from every terminal and off the signs (its request: ``GET /roster/requests``)."""
     member = await owned(session, Member, member_id, principal.org_id, "member")
-    members.erase(member)
-    await ranking_version.bump(session, principal.org_id)  # erased members leave the rankings
+    await request_erasure(session, principal.org_id, [member_id], "POST /members/{id}/erase")
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.erase", f"member:{member_id}"
     )
     await session.commit()
+    wake(publisher, principal.org_id, signs=True)
     return MemberOut.model_validate(member)
 
 
@@ -220,7 +231,7 @@ async def get_sensitive(
 
 @router.post("/{member_id}/consents", status_code=201)
 async def record_consent(
-    member_id: PathId, body: ConsentIn, session: SessionDep, principal: Manager
+    member_id: PathId, body: ConsentIn, session: SessionDep, principal: Manager, publisher: PublisherDep
 ) -> ConsentOut:
     """Record a consent decision (grant or withdrawal); earlier records stay as history.
 
@@ -241,7 +252,9 @@ async def record_consent(
         f"member:{member_id}",
         body.model_dump(),
     )
+    await sync_members(session, principal.org_id, [member_id])  # a withdrawal leaves the devices (CON-2)
     await session.commit()
+    wake(publisher, principal.org_id, signs=True)
     return ConsentOut.model_validate(consent)
 
 

@@ -25,6 +25,17 @@ from cloud.db.models.points import (
 from cloud.db.models.privacy import Consent, ConsentKind, OrgDataKey
 from cloud.db.models.quarantine import Quarantine
 from cloud.db.models.ranking_version import RankingVersion
+from cloud.db.models.roster import (
+    DeviceState,
+    PrivacyRequest,
+    RequestKind,
+    RequestState,
+    RosterCheckRun,
+    RosterCredentials,
+    RosterDevice,
+    RosterSiteLink,
+    RosterTarget,
+)
 from cloud.db.models.scheduler import SchedulerRun
 from cloud.db.models.workflow import Appeal, AppealStatus, AuthorityLimit, LedgerEvent
 
@@ -51,6 +62,7 @@ __all__ = [
     "ConsentKind",
     "DayKind",
     "Department",
+    "DeviceState",
     "Display",
     "DisplayLink",
     "EntrySource",
@@ -65,10 +77,18 @@ __all__ = [
     "Organisation",
     "PointRule",
     "PointType",
+    "PrivacyRequest",
     "Quarantine",
     "RankingSnapshot",
     "RankingVersion",
+    "RequestKind",
+    "RequestState",
     "Role",
+    "RosterCheckRun",
+    "RosterCredentials",
+    "RosterDevice",
+    "RosterSiteLink",
+    "RosterTarget",
     "SchedulerRun",
     "Shift",
     "ShiftAssignment",

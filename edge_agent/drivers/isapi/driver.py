@@ -223,6 +223,31 @@ class IsapiFaceDriver:
             return False
         return not still_there
 
+    async def user_pins(self) -> frozenset[str] | None:
+        """Every person's number on the terminal (cloud ``roster_check``); None when unreachable."""
+        try:
+            async with IsapiClient(self.config) as client:
+                return await _all_pins(client)
+        except DeviceError as exc:
+            log.warning("device %s: reading the users failed: %s", self.config.name, exc)
+            return None
+
+
+MAX_USERS_READ = 10_000  # a terminal holding more is read only that far (the check reports what it saw)
+
+
+async def _all_pins(client: IsapiClient) -> frozenset[str]:
+    """Page through ``UserInfoSearch`` until every match is read (or ``MAX_USERS_READ``)."""
+    pins: set[str] = set()
+    search_id = uuid.uuid4().hex
+    while len(pins) < MAX_USERS_READ:
+        cond = UserSearchCond(search_id=search_id, position=len(pins), max_results=MAX_RESULTS_CAP)
+        page = await client.search_users(cond)
+        pins |= {user.employee_no for user in page.users}
+        if not page.users or len(pins) >= page.total_matches:
+            break
+    return frozenset(pins)
+
 
 async def _find_users(client: IsapiClient, pins: tuple[str, ...]) -> tuple[UserInfo, ...]:
     """The terminal's records of ``pins`` (one search page: at most a few people are asked for)."""

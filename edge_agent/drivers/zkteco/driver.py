@@ -260,6 +260,10 @@ class ZkTerminalDriver:
         """Delete a user (cloud ``user_delete``); True when verified by reading back."""
         return await users.delete_user(self._live_client(), pin)
 
+    async def user_pins(self) -> frozenset[str]:
+        """Every user's PIN on the terminal (cloud ``roster_check``); DeviceError when offline."""
+        return frozenset(user.user_id for user in await self._live_client().users())
+
     def _live_client(self) -> ZkClient:
         if self._client is None:
             raise DeviceError("terminal offline")
