@@ -509,12 +509,23 @@ STEPS = [
     Step("Everything above is in the audit log", "GET", "/api/v1/audit?limit=100"),
     Step(VERIFIED, "GET", "/api/v1/audit/verify", check={".intact": True}),
     Step(
-        "The organisation leaves: its data is deleted or anonymised, its agents retired, its data key "
-        "destroyed; the answer is the deletion report (type the organisation's name to confirm)",
+        "The organisation leaves. First its people leave the site terminals: erasure requests for everyone "
+        "the roster placed on a device; nothing is deleted while any is unconfirmed (type the "
+        "organisation's name to confirm)",
         "DELETE",
         "/api/v1/org",
         {"confirm_name": "Acme"},
-        check={".data_key_shredded": True, ".deleted.member": 4},
+        check={".state": "erasing_devices", ".erasure_requests_open": 3},
+        expect=202,
+    ),
+    Step(
+        "Repeat when GET /api/v1/roster/requests shows them closed — or, as here where the agent never "
+        "connected, force it: data deleted or anonymised, agents retired, data key destroyed; the answer "
+        "is the deletion report",
+        "DELETE",
+        "/api/v1/org",
+        {"confirm_name": "Acme", "force": True},
+        check={".data_key_shredded": True, ".deleted.member": 4, ".device_erasures_unconfirmed": 3},
     ),
     Step("… and its tokens stop working", "GET", "/api/v1/org", expect=401),
 ]

@@ -1,6 +1,7 @@
 """Issue 11 end to end: the roster follows a person to every terminal of their site, a consent
 withdrawal keeps their card, and an erasure made while the agent is offline reaches every terminal
-and the sign once it is back.
+and the sign once it is back. Then the organisation leaves: its people are erased from every terminal
+before its data is deleted.
 
     mpm-cloud (roster) → Mosquitto (the agent's persistent session) → mpm-agent →
         zk-terminal (4370) · zk-push (ADMS) · isapi-face (ISAPI) · alpha sign (pty)
@@ -41,6 +42,7 @@ SIGN: Final = "lobby-sign"
 SITE_FILE: Final = Path(__file__).with_name("roster_site.toml")
 TERMINALS: Final = {"front-door": "front-door", "adms:SIMROSTER002": "back-door", "face-gate": "face-gate"}
 PIN, CARD, NAME = "2001", "5555", "Dana"
+EVE_PIN: Final = "2002"  # still on the terminals when the organisation leaves
 STRANGER: Final = "9999"  # on the ZK terminals from the start (roster_site.toml), no member's PIN
 
 
@@ -205,3 +207,23 @@ def test_the_roster_reaches_every_terminal_and_an_offline_erasure_lands_on_recon
             timeout=60,
             what="Dana off the sign",
         )
+
+        # The organisation leaves: Eve, on every terminal, is erased from each before anything is deleted.
+        cloud.call("POST", "/members", {"display_name": "Eve", "pin": EVE_PIN, "department_id": crew})
+        wait_for(lambda: holds_everywhere(state_dir, EVE_PIN), timeout=90, what="Eve on every terminal")
+        leave = {"confirm_name": cloud.call("GET", "/org")["name"]}
+        first = cloud.call("DELETE", "/org", leave)
+        assert first["state"] == "erasing_devices"  # nothing deleted yet: the commands must reach the box
+        report = wait_for(
+            lambda: "deleted" in (answer := cloud.call("DELETE", "/org", leave)) and answer,
+            timeout=120,
+            what="every erasure verified, then the deletion report",
+        )
+        assert report["device_erasures_unconfirmed"] == 0
+        assert report["deleted"]["member"] >= 2
+        assert not any(EVE_PIN in users for users in users_on(state_dir).values())
+        assert httpx.get(f"{cloud.api}/org", headers=cloud.headers, timeout=15).status_code == 401
+
+
+def holds_everywhere(state_dir: Path, pin: str) -> bool:
+    return all(pin in held for held in users_on(state_dir).values())
