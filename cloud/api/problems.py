@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import http
+import logging
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -83,6 +87,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _response(request, 422, detail, errors=errors)
 
 
+# A write that lost its turn is the server being busy, not broken: SQLite's lock wait (busy_timeout)
+# ran out, or PostgreSQL chose this transaction as a deadlock or serialisation victim. The transaction
+# was rolled back, so nothing was stored: 503 with Retry-After, and the client repeats the call (with
+# the same Idempotency-Key where the route takes one).
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialisation, deadlock, lock not available
+
+
+def database_busy(exc: DBAPIError) -> bool:
+    """Whether ``exc`` says the database was busy (retry later) rather than that the request is wrong."""
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    message = str(exc.orig)
+    return isinstance(exc, OperationalError) and ("database is locked" in message or "busy" in message)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not database_busy(exc):
+        return await _unexpected(request, exc)
+    log.warning("%s %s: database busy (%s); answered 503", request.method, request.url.path, exc.orig)
+    detail = "the database is busy; nothing was stored: retry shortly (with the same Idempotency-Key)"
+    return _response(request, 503, detail, {"Retry-After": "1"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _response(request, 500, "internal error; the incident is logged")
 
@@ -91,4 +119,5 @@ def install(app: FastAPI) -> None:
     """Route every error of ``app`` through the problem-details handlers."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
