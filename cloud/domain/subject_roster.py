@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.models import (
@@ -139,14 +140,18 @@ async def _devices(session: AsyncSession, member_id: int) -> list[dict[str, Any]
 
 
 async def _checks(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    """Report rows naming the member's PIN. Reports are JSON per terminal, so the PIN is matched here;
-    only the organisation's applied runs are read (one per agent and check)."""
+    """Report rows naming the member's PIN. The database narrows the runs to reports whose text holds
+    the PIN as a JSON string; which terminal and which list it is in is read from the JSON here."""
     if member.pin is None:
         return []
+    quoted = json.dumps(member.pin)
     runs = await session.execute(
         select(RosterCheckRun, Agent.agent_id)
         .join(Agent, Agent.id == RosterCheckRun.agent_pk)
-        .where(RosterCheckRun.org_id == member.org_id, RosterCheckRun.report.is_not(None))
+        .where(
+            RosterCheckRun.org_id == member.org_id,
+            cast(RosterCheckRun.report, String).contains(quoted, autoescape=True),
+        )
         .order_by(RosterCheckRun.id)
     )
     found = []

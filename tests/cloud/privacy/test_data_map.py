@@ -132,6 +132,10 @@ async def roster_and_calendar(app: FastAPI, call: Any, mid: int) -> None:
     await call("POST", "/agents", {"agent_id": "box-2", "site_id": site["id"]})
     await call("PUT", f"/roster/sites/{site['id']}/links", {"member_ids": [mid]})
     await call("PUT", f"/roster/members/{mid}/credentials", {"kinds": ["pin", "card"]})
+    export = await call("GET", f"/members/{mid}/export")
+    [placed] = export["roster"]
+    assert (placed["agent_id"], placed["device"], placed["state"]) == ("box-2", "*", "pending")
+    assert placed["intended"] == {"pin": "7", "name": "Alice", "card": 7007, "credentials": ["card", "pin"]}
     await call("POST", "/roster/requests", {"member_id": mid, "kind": "access", "reason": "asked"})
     leave = {"member_id": mid, "first_day": "2026-11-16", "last_day": "2026-11-17", "reason": "sick"}
     await call("POST", "/attendance/leaves", leave)
