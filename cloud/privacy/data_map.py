@@ -120,6 +120,50 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     "agent_event": {"data": "enrolment.status"},
     # Audit entries whose target is the member: who did what to their data, and when.
     "audit_entry": {"fields": "audit.action"},
+    # The roster: the member's sites, the credential kinds asked for them, and per terminal the
+    # intended record (PIN, name as shown, kinds), the record read back and where the change stands.
+    "roster_site_link": {"member_id": "sites.member_id", "site_id": "sites.site_id"},
+    "roster_credentials": {
+        "member_id": "credentials.member_id",
+        "kinds": "credentials.kinds",
+        "updated_at": "credentials.updated_at",
+    },
+    "roster_target": {
+        "member_id": "roster.member_id",
+        "agent_pk": "roster.agent_id",
+        "pin": "roster.pin",
+        "intended": "roster.intended",
+        "changed_at": "roster.changed_at",
+    },
+    "roster_device": {
+        "device": "roster.device",
+        "state": "roster.state",
+        "reason": "roster.reason",
+        "verified": "roster.verified",
+        "updated_at": "roster.updated_at",
+    },
+    # A terminal check's report lists PINs found extra on, or missing from, a terminal: the member's.
+    "roster_check_run": {"report": "roster_checks.report", "applied_at": "roster_checks.applied_at"},
+    "privacy_request": {
+        "id": "requests.id",
+        "member_id": "requests.member_id",
+        "kind": "requests.kind",
+        "reason": "requests.reason",
+        "state": "requests.state",
+        "created_at": "requests.created_at",
+        "due_at": "requests.due_at",
+        "closed_at": "requests.closed_at",
+    },
+    "leave_record": {
+        "id": "leave.id",
+        "member_id": "leave.member_id",
+        "first_day": "leave.first_day",
+        "last_day": "leave.last_day",
+        "reason": "leave.reason",
+        "created_at": "leave.created_at",
+    },
+    # A shift assigned to the member by name (a department's assignment is about the department).
+    "shift_assignment": {"member_id": "shifts.member_id", "shift_id": "shifts.shift_id"},
 }
 
 NOT_PERSONAL: Final[dict[str, dict[str, frozenset[str]]]] = {
@@ -142,11 +186,41 @@ NOT_PERSONAL: Final[dict[str, dict[str, frozenset[str]]]] = {
             | {"audience", "announcement_text", "show_red_black", "created_at"}
         ),
         "ranking_version": frozenset({"org_id", "version"}),
+        "work_calendar": frozenset({"org_id", "work_weekdays"}),
+        "calendar_day": frozenset({"id", "org_id", "day", "kind", "name"}),
+        "shift": frozenset({"id", "org_id", "name", "start", "end", "grace_minutes", "flexible_minutes"}),
+        # Wall-screen passes to the dashboard: a label for the screen, not for a person.
+        "display_link": frozenset({"id", "org_id", "label", "audience", "created_at", "expires_at"})
+        | {"revoked_at"},
+        # Alert settings: thresholds, the webhook signing secret and the admin's endpoint URLs.
+        "alert_rules": frozenset({"org_id", "rules", "secret", "updated_at"}),
+        "alert_webhook": frozenset({"id", "org_id", "url", "created_at"}),
+    },
+    "background jobs and fleet health (about boxes and terminals, never a member)": {
+        # Runs of scheduled jobs per organisation and period; ``detail`` holds counts, not people.
+        "scheduler_run": frozenset(
+            {"id", "job", "org_id", "period", "status", "attempts", "due_at", "started_at", "finished_at"}
+            | {"worker", "detail", "error"}
+        ),
+        # Alerts name an agent and a terminal (offline, clock drift, certificate expiry…); a
+        # delivery's body is that alert as sent to a webhook.
+        "alert": frozenset(
+            {"id", "org_id", "key", "rule", "agent_id", "device", "detail", "raised_at", "resolved_at"}
+        ),
+        "webhook_delivery": frozenset(
+            {"id", "org_id", "webhook_id", "alert_id", "event", "body", "attempts", "next_attempt_at"}
+            | {"done", "delivered_at", "last_error"}
+        ),
+        # The terminals an agent drives (address, model, settings), versioned.
+        "agent_inventory": frozenset({"id", "org_id", "agent_pk", "version", "devices", "cmd_id"})
+        | {"created_at"},
+        # A check's run itself (which agent, when); its report's PINs are personal (above).
+        "roster_check_run": frozenset({"id", "org_id", "agent_pk", "cmd_id", "created_at"}),
     },
     "devices and their transport (not about a person)": {
         "agent": frozenset(
             {"id", "agent_id", "org_id", "site_id", "last_status", "last_status_at", "display_version"}
-            | {"refused_events", "created_at", "retired_at"}
+            | {"refused_events", "created_at", "retired_at", "cert_expires_at"}
         ),
         "agent_command": frozenset(
             {"id", "org_id", "agent_pk", "cmd_id", "type", "expires_at", "created_at", "delivered_at"}
@@ -188,6 +262,15 @@ NOT_PERSONAL: Final[dict[str, dict[str, frozenset[str]]]] = {
             {"id", "org_id", "point_type_id", "period_kind", "period_key", "department_id", "frozen_at"}
             | {"frozen_by_token_id"}
         ),
+        # A department's site link or shift is about the department; ids and org links are keys.
+        "roster_site_link": frozenset({"id", "org_id", "department_id"}),
+        "roster_credentials": frozenset({"org_id"}),
+        # cmd_ids name the roster's latest commands, exported with their outcome under ``enrolment``.
+        "roster_target": frozenset({"id", "org_id", "cmd_ids"}),
+        "roster_device": frozenset({"id", "org_id", "target_id"}),
+        "privacy_request": frozenset({"org_id"}),
+        "leave_record": frozenset({"org_id"}),
+        "shift_assignment": frozenset({"id", "org_id", "department_id"}),
     },
 }
 

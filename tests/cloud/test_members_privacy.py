@@ -101,6 +101,13 @@ async def test_sensitive_fields_are_encrypted_and_reads_audited(
         "authority_limits",
         "api_tokens",
         "audit",
+        "sites",
+        "credentials",
+        "roster",
+        "roster_checks",
+        "requests",
+        "leave",
+        "shifts",
     }  # the data map's sections (tests/cloud/privacy/test_data_map.py checks each is complete)
     latest = (await client.get("/api/v1/audit?limit=1", headers=h)).json()[0]
     assert latest["action"] == "member.subject_export"

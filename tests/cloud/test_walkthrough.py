@@ -347,7 +347,7 @@ STEPS = [
     ),
     Step(
         "Everything held about Carol (a data-subject access request: profile, ledger, attendance, "
-        "enrolment per device, signs showing her, audit)",
+        "enrolment and roster per device, her requests, leave and shift, signs showing her, audit)",
         "GET",
         "/api/v1/members/$CAROL/export",
         check={".profile.display_name": "Carol"},

@@ -1,7 +1,8 @@
 """Data-subject access (PRIVACY.md DSR-1): everything held about one member, machine-readable.
 
 Every personal column of the data map (cloud/privacy/data_map.py) has its place here; the rows of
-other tables that name the member and the per-device state come from ``cloud.domain.subject_data``.
+other tables that name the member and the per-device state come from ``cloud.domain.subject_data``, the
+roster, request and calendar sections from ``cloud.domain.subject_roster``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cloud.api.schemas import LedgerEntryOut, MemberOut, PunchOut
 from cloud.api.schemas_ledger import AppealOut
 from cloud.api.schemas_people import ConsentOut, SensitiveOut
 from cloud.db.models import Appeal, AttendanceCorrection, AttendancePunch, Consent, LedgerEntry, Member
-from cloud.domain import audit_log, keys, subject_data
+from cloud.domain import audit_log, keys, subject_data, subject_roster
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -46,6 +47,13 @@ class SubjectExport(BaseModel):
     authority_limits: list[dict[str, Any]]
     api_tokens: list[dict[str, Any]] = Field(description="tokens issued to them (never the secret)")
     audit: list[dict[str, Any]] = Field(description="audit entries about them: who did what, when")
+    sites: list[dict[str, Any]] = Field(description="sites they belong to by name")
+    credentials: list[dict[str, Any]] = Field(description="credential kinds asked for them")
+    roster: list[dict[str, Any]] = Field(description="per terminal: intended and verified record, state")
+    roster_checks: list[dict[str, Any]] = Field(description="terminal checks that found their PIN")
+    requests: list[dict[str, Any]] = Field(description="their data-subject requests and deadlines")
+    leave: list[dict[str, Any]] = Field(description="leave recorded for them")
+    shifts: list[dict[str, Any]] = Field(description="the shift assigned to them by name")
 
 
 @router.get("/{member_id}/export")
@@ -98,6 +106,7 @@ async def export_member(
         enrolment=await subject_data.enrolment(session, member),
         display_appearances=await subject_data.display_appearances(session, member),
         **await subject_data.related_rows(session, member),
+        **await subject_roster.roster_sections(session, member),
     )
     await audit_log.record(
         session, principal.org_id, principal.actor(), "member.subject_export", f"member:{member_id}"

@@ -16,7 +16,15 @@ from fastapi import FastAPI
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from cloud.db.base import Base
-from cloud.db.models import Agent, AgentCommand, AgentEvent, AttendancePunch, LedgerEntry, Role
+from cloud.db.models import (
+    Agent,
+    AgentCommand,
+    AgentEvent,
+    AttendancePunch,
+    LedgerEntry,
+    Role,
+    RosterCheckRun,
+)
 from cloud.domain.orgs import issue_token
 from cloud.domain.periods import PeriodKind, local_date, period_key
 from cloud.privacy.data_map import PERSONAL, classified
@@ -59,7 +67,7 @@ async def populated_member(app: FastAPI, client: httpx.AsyncClient) -> tuple[str
     await call("PATCH", "/org", {"sensitive_fields": {"id_number": "payroll", "birth_date": "minors"}})
     member = await call("POST", "/members", {"display_name": "Alice", "legal_name": "Alice Li", "pin": "7"})
     mid = member["id"]
-    await call("PATCH", f"/members/{mid}", {"card": "C7"})
+    await call("PATCH", f"/members/{mid}", {"card": "7007"})
     sensitive = {"phone": "138 0013 8000", "id_number": "110101199001011234", "birth_date": "1990-01-01"}
     await call("PUT", f"/members/{mid}/sensitive", sensitive | {"guardian_contact": "Li Ming"})
     await call(
@@ -112,8 +120,44 @@ async def populated_member(app: FastAPI, client: httpx.AsyncClient) -> tuple[str
         )
         assert (await session.scalars(select(AgentCommand))).one().args["pin"] == "7"
         await session.commit()
+    await roster_and_calendar(app, call, mid)
     await call("PATCH", f"/members/{mid}", {"status": "left"})
     return t.token, mid
+
+
+async def roster_and_calendar(app: FastAPI, call: Any, mid: int) -> None:
+    """The member on a site's terminal (credential kinds, a check that found their PIN missing), an
+    access request, leave and a shift of their own."""
+    site = await call("POST", "/sites", {"name": "Head office"})
+    await call("POST", "/agents", {"agent_id": "box-2", "site_id": site["id"]})
+    await call("PUT", f"/roster/sites/{site['id']}/links", {"member_ids": [mid]})
+    await call("PUT", f"/roster/members/{mid}/credentials", {"kinds": ["pin", "card"]})
+    export = await call("GET", f"/members/{mid}/export")
+    [placed] = export["roster"]
+    assert (placed["agent_id"], placed["device"], placed["state"]) == ("box-2", "*", "pending")
+    assert placed["intended"] == {"pin": "7", "name": "Alice", "card": 7007, "credentials": ["card", "pin"]}
+    await call("POST", "/roster/requests", {"member_id": mid, "kind": "access", "reason": "asked"})
+    leave = {"member_id": mid, "first_day": "2026-11-16", "last_day": "2026-11-17", "reason": "sick"}
+    await call("POST", "/attendance/leaves", leave)
+    # Control: another member's rows stay out of this member's export.
+    bob = await call("POST", "/members", {"display_name": "Bob", "pin": "99"})
+    await call("POST", "/attendance/leaves", leave | {"member_id": bob["id"], "reason": "Bob's"})
+    await call("POST", "/roster/requests", {"member_id": bob["id"], "kind": "correction"})
+    shift = await call("POST", "/attendance/shifts", {"name": "night", "start": "22:00", "end": "06:00"})
+    await call("PUT", "/attendance/shift-assignments", {"shift_id": shift["id"], "member_id": mid})
+    async with app.state.sessions() as session:
+        agent = (await session.scalars(select(Agent).where(Agent.agent_id == "box-2"))).one()
+        report = {"door": {"state": "failed", "extra": ["99"], "missing": ["7"]}}
+        session.add(
+            RosterCheckRun(
+                org_id=agent.org_id,
+                agent_pk=agent.id,
+                cmd_id="c1",
+                applied_at=agent.created_at,
+                report=report,
+            )
+        )
+        await session.commit()
 
 
 def shape(export: dict[str, Any]) -> dict[str, list[str]]:
@@ -153,6 +197,16 @@ async def test_the_export_has_a_place_for_every_personal_column(
     }
     assert [(d["sign"], d["shown_as"]) for d in export["display_appearances"]] == [("lobby", "Alice")]
     assert {a["action"] for a in export["audit"]} >= {"member.create", "member.sensitive.write"} - {""}
+    [placed] = [row for row in export["roster"] if row["agent_id"] == "box-2"]
+    assert (placed["member_id"], placed["pin"], placed["device"]) == (mid, "7", "*")
+    assert placed["intended"] is None  # the member left: the roster now wants them off the terminal
+    assert export["credentials"][0]["kinds"] == ["card", "pin"]
+    assert [c["report"] for c in export["roster_checks"]] == [{"state": "failed", "missing": ["7"]}]
+    assert [(r["kind"], r["state"], r["reason"]) for r in export["requests"]] == [("access", "open", "asked")]
+    assert [(x["first_day"], x["last_day"]) for x in export["leave"]] == [("2026-11-16", "2026-11-17")]
+    assert [(x["name"], x["start"], x["end"]) for x in export["shifts"]] == [
+        ("night", "22:00:00", "06:00:00")
+    ]
     if os.environ.get("MPM_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(fields, indent=2, sort_keys=True) + "\n", encoding="utf-8")
