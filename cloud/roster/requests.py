@@ -13,19 +13,23 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db.base import utc_now
 from cloud.db.models import (
     Agent,
     DeviceState,
+    LeaveRecord,
     Member,
     PrivacyRequest,
     RequestKind,
     RequestState,
+    RosterCredentials,
     RosterDevice,
+    RosterSiteLink,
     RosterTarget,
+    ShiftAssignment,
 )
 from cloud.domain import members, ranking_version
 from cloud.roster.receipts import ANY_DEVICE
@@ -80,6 +84,7 @@ async def request_erasure(
         members.erase(member)
     await session.flush()
     await sync_members(session, org_id, [m.id for m in erased])
+    await _forget_member_rows(session, [m.id for m in erased])
     await ranking_version.bump(session, org_id)  # rankings and signs leave them out
     requests = [open_request(session, org_id, m.id, RequestKind.ERASURE, reason) for m in erased]
     await session.flush()
@@ -129,3 +134,11 @@ async def close_verified(session: AsyncSession, org_id: int) -> int:
             closed += 1
     await session.flush()
     return closed
+
+
+async def _forget_member_rows(session: AsyncSession, member_ids: list[int]) -> None:
+    """DEL-1: the rows that exist only about the person go with them (after the roster planned their
+    removal from the terminals): leave (its reason is free text, often about health), their own shift,
+    credential kinds and site links. The erasure request stays: it is the record of what was done."""
+    for model in (LeaveRecord, ShiftAssignment, RosterCredentials, RosterSiteLink):
+        await session.execute(delete(model).where(model.member_id.in_(member_ids)))

@@ -211,3 +211,17 @@ async def test_the_export_has_a_place_for_every_personal_column(
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(fields, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     assert fields == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+async def test_erasure_takes_the_rows_that_exist_only_about_the_person(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    token, mid = await populated_member(app, client)
+    export = (await client.get(f"/api/v1/members/{mid}/export", headers=auth(token))).json()
+    about_the_person = ("leave", "shifts", "credentials", "sites")
+    assert all(export[section] for section in about_the_person)  # control: all there before
+    erased = await client.post(f"/api/v1/members/{mid}/erase", headers=auth(token))
+    assert erased.is_success, erased.text
+    export = (await client.get(f"/api/v1/members/{mid}/export", headers=auth(token))).json()
+    assert {section: export[section] for section in about_the_person} == dict.fromkeys(about_the_person, [])
+    assert [r["kind"] for r in export["requests"]] == ["access", "erasure"]  # the record of what was done
