@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
-from cloud.app import create_app
 from cloud.fleet import verify
-from cloud.settings import CloudSettings
+from tests.cloud.fleet.processes import bare_agent_config
 from tests.cloud.fleet.support import Site, site
 from tests.e2e.processes import BIN, process_group
 from tests.support.broker import Broker
@@ -26,24 +23,6 @@ from tests.support.polling import async_wait_for
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
 AGENT = "fleet-site"
-
-
-@pytest.fixture
-async def cloud(db_url: str, broker: Broker) -> AsyncIterator[FastAPI]:
-    app = create_app(CloudSettings(database_url=db_url, mqtt_url=broker.url, display_debounce_s=0))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-def agent_config(tmp_path: Path, broker: Broker) -> Path:
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'agent_id = "{AGENT}"\nstatus_interval_s = 1\n'
-        f'[mqtt]\nurl = "{broker.url}"\nkeepalive_s = 5\n'
-        f'[outbox]\npath = "{tmp_path / "outbox.db"}"\n'
-        "[observability]\nenabled = false\n"
-    )
-    return config
 
 
 async def fleet_state(acme: Site, online: bool) -> None:
@@ -57,7 +36,7 @@ async def fleet_state(acme: Site, online: bool) -> None:
 async def test_a_stopped_agent_raises_the_offline_webhook_and_its_return_resolves_it(
     cloud: FastAPI, broker: Broker, tmp_path: Path
 ) -> None:
-    config = agent_config(tmp_path, broker)
+    config = bare_agent_config(tmp_path, broker, AGENT)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=cloud), base_url="http://cloud.test"
     ) as client:

@@ -9,43 +9,21 @@ Real parts: Mosquitto, the cloud with its ingest and publishers (SQLite and Post
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
-from cloud.app import create_app
-from cloud.settings import CloudSettings
 from simulators.state_file import read_state
 from tests.cloud import factories
+from tests.cloud.fleet.processes import bare_agent_config
 from tests.cloud.fleet.support import Site, site
 from tests.e2e.processes import BIN, ProcessGroup, process_group, start_alpha_sign
 from tests.support.broker import Broker
 from tests.support.polling import async_wait_for
 
 AGENT, SIGN = "inventory-site", "lobby"
-
-
-@pytest.fixture
-async def cloud(db_url: str, broker: Broker) -> AsyncIterator[FastAPI]:
-    app = create_app(CloudSettings(database_url=db_url, mqtt_url=broker.url, display_debounce_s=0))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-def bare_agent_config(tmp_path: Path, broker: Broker) -> Path:
-    """What the installer left on the box: identity, broker, outbox; no devices at all."""
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'agent_id = "{AGENT}"\nstatus_interval_s = 1\n'
-        f'[mqtt]\nurl = "{broker.url}"\nkeepalive_s = 5\n'
-        f'[outbox]\npath = "{tmp_path / "outbox.db"}"\n'
-        "[observability]\nenabled = false\n"
-    )
-    return config
 
 
 def alpha_sign(tty: Path, columns: int = 20) -> dict[str, Any]:
@@ -63,7 +41,7 @@ async def inventory_status(acme: Site, status: str) -> dict[str, Any]:
 async def test_a_sign_added_through_the_api_shows_the_ranking_and_a_bad_inventory_is_refused(
     cloud: FastAPI, broker: Broker, tmp_path: Path
 ) -> None:
-    config = bare_agent_config(tmp_path, broker)
+    config = bare_agent_config(tmp_path, broker, AGENT)
     installed = config.read_text()
     transport = httpx.ASGITransport(app=cloud)
     async with httpx.AsyncClient(transport=transport, base_url="http://cloud.test") as client:
