@@ -223,5 +223,5 @@ async def test_erasure_takes_the_rows_that_exist_only_about_the_person(
     erased = await client.post(f"/api/v1/members/{mid}/erase", headers=auth(token))
     assert erased.is_success, erased.text
     export = (await client.get(f"/api/v1/members/{mid}/export", headers=auth(token))).json()
-    assert {section: export[section] for section in about_the_person} == dict.fromkeys(about_the_person, [])
+    assert [section for section in about_the_person if export[section]] == []
     assert [r["kind"] for r in export["requests"]] == ["access", "erasure"]  # the record of what was done
