@@ -30,6 +30,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from cloud.db.bind_lists import among
 from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
 from cloud.domain import calendar, ledger
@@ -98,23 +99,29 @@ async def _day_decision(
     session: AsyncSession, org_id: int, day_key: str
 ) -> tuple[LedgerEntry, AttendancePunch | None] | None:
     """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
-    query = standing_entries_query(org_id, [day_key]).order_by(LedgerEntry.id.desc()).limit(1)
+    dialect = session.get_bind().dialect.name
+    query = standing_entries_query(org_id, [day_key], dialect).order_by(LedgerEntry.id.desc()).limit(1)
     row = (await session.execute(query)).first()
     return None if row is None else (row[0], row[1])
 
 
-def standing_entries_query(org_id: int, day_keys: list[str]) -> Select[LedgerEntry, AttendancePunch]:
+_REVOKED = aliased(LedgerEntry)  # made once: an alias costs more to make than the query
+
+
+def standing_entries_query(
+    org_id: int, day_keys: list[str], dialect: str
+) -> Select[LedgerEntry, AttendancePunch]:
     """The days' attendance entries that are not revoked, each with the punch that earned it (or None).
 
     Every probe is an index seek: ``(org_id, attendance_day)``, ``revokes_id``, ``ledger_entry_id``.
     """
-    revoked = aliased(LedgerEntry)
+    revoked = _REVOKED
     return (
         select(LedgerEntry, AttendancePunch)
         .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
         .where(
             LedgerEntry.org_id == org_id,
-            LedgerEntry.attendance_day.in_(day_keys),
+            among(LedgerEntry.attendance_day, day_keys, dialect),
             ~exists().where(revoked.revokes_id == LedgerEntry.id),
         )
     )

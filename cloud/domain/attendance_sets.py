@@ -4,10 +4,11 @@ The rules are ``cloud.domain.attendance`` (``score_punch``, the reference): this
 them to a batch as sets. One select finds the rule and the time zone, one the standing entries of
 every (member, day) the batch touches, one the point rules; then the batch is decided in memory,
 in time order, exactly as scoring punch by punch would decide it (each decision sees the ones
-before it); then one ledger insert returning the new ids and one aggregated balance upsert write
-the result. The caller inserts the punches with the entry ids
-it gets back. The calendar adds three selects: the members' shifts (the day a check-in belongs to
-and how late it is) and the work week with its holidays (a check-in on a day off earns nothing).
+before it: ``decide_check_ins``, reads only); then one ledger insert returning the new ids and one
+aggregated balance upsert write the result (``record_scoring``). The caller inserts the punches
+with the entry ids it gets back. The calendar adds three selects: the members' shifts (the day a
+check-in belongs to and how late it is) and the work week with its holidays (a check-in on a day
+off earns nothing).
 
 Why a correction never revokes an entry made in the same batch: that entry's punch sorts earlier,
 so every later check-in of the day is at or after it and earns nothing.
@@ -25,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db import pg_arrays
 from cloud.db.base import utc_now
-from cloud.db.bind_lists import padded
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
@@ -73,7 +73,9 @@ class _Arrival:
 
 
 @dataclasses.dataclass(slots=True)
-class _Plan:
+class ScoringPlan:
+    """A batch's decisions before they are written: the ledger rows and which event earned which."""
+
     org_id: int
     point_rules: dict[int, Rule]
     days: dict[str, _Day]
@@ -98,11 +100,11 @@ class _Plan:
         self.days[arrival.key] = _Day(rule_id=arrival.rule_id, decided_at=check_in.occurred_at, entry=None)
 
 
-async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[CheckIn]) -> dict[str, int]:
-    """Record the entries the check-ins earn; returns the ledger entry id earned per event id."""
+async def decide_check_ins(session: AsyncSession, org_id: int, check_ins: list[CheckIn]) -> ScoringPlan:
+    """What the check-ins earn, decided from the database's state (reads only)."""
     found = await _rule_and_zone(session, org_id) if check_ins else None
     if found is None:
-        return {}
+        return ScoringPlan(org_id, {}, {})
     rule, zone = found
     ordered = sorted(check_ins, key=lambda c: (c.occurred_at, c.seq))  # stable, as first_check_ins_first
     members = {c.member_id for c in check_ins}
@@ -113,14 +115,19 @@ async def score_check_ins(session: AsyncSession, org_id: int, check_ins: list[Ch
     )
     arrivals = [a for a in placed if span.is_work_day(a.day)]
     days = await _standing(session, org_id, sorted({a.key for a in arrivals}))
-    plan = _Plan(org_id, await _point_rules(session, {a.rule_id for a in arrivals}), days)
+    plan = ScoringPlan(org_id, await _point_rules(session, {a.rule_id for a in arrivals}), days)
     for arrival in arrivals:
         plan.decide(arrival)
+    return plan
+
+
+async def record_scoring(session: AsyncSession, plan: ScoringPlan) -> dict[str, int]:
+    """Write ``plan`` (ledger rows, balances, ranking version); the ledger entry id per earning event id."""
     if not plan.rows:
         return {}
     ids = await _insert_entries(session, plan.rows)
-    await balance_sets.add_to_balances(session, org_id, balance_sets.period_deltas(plan.rows))
-    await ranking_version.bump(session, org_id)
+    await balance_sets.add_to_balances(session, plan.org_id, balance_sets.period_deltas(plan.rows))
+    await ranking_version.bump(session, plan.org_id)
     return {event_id: ids[index] for event_id, index in plan.earned.items()}
 
 
@@ -189,7 +196,8 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     """Each day's newest standing entry and the time of the punch that earned it (one select)."""
     days: dict[str, _Day] = {}
     newest: dict[str, int] = {}
-    for entry, punch in (await session.execute(standing_entries_query(org_id, padded(keys)))).all():
+    query = standing_entries_query(org_id, keys, session.get_bind().dialect.name)
+    for entry, punch in (await session.execute(query)).all():
         key = entry.attendance_day
         if key is None or newest.get(key, -1) > entry.id:
             continue

@@ -32,7 +32,7 @@ from typing import Final
 from sqlalchemy import CompoundSelect, Select, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.bind_lists import padded
+from cloud.db.bind_lists import among
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -139,20 +139,22 @@ async def _count_refusals(session: AsyncSession, agent: Agent, refused: Counter[
 async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    return set((await session.execute(known_event_ids_query(agent_pk, padded(ids)))).scalars())
+    query = known_event_ids_query(agent_pk, ids, _dialect(session))
+    return set((await session.execute(query)).scalars())
 
 
 async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
     if not keys:
         return set()
-    return set((await session.execute(known_dedup_keys_query(agent_pk, padded(sorted(keys))))).scalars())
+    query = known_dedup_keys_query(agent_pk, sorted(keys), _dialect(session))
+    return set((await session.execute(query)).scalars())
 
 
 async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str, int | None]:
     """Every PIN of a member of the organisation (unique): the member's id when active, else None."""
     if not pins:
         return {}
-    rows = (await session.execute(members_by_pin_query(org_id, padded(sorted(pins))))).all()
+    rows = (await session.execute(members_by_pin_query(org_id, sorted(pins), _dialect(session)))).all()
     return {
         pin: member_id if status == MemberStatus.ACTIVE else None
         for pin, member_id, status in rows
@@ -160,25 +162,33 @@ async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str,
     }
 
 
-def known_event_ids_query(agent_pk: int, ids: list[str]) -> CompoundSelect[str]:
+def known_event_ids_query(agent_pk: int, ids: list[str], dialect: str) -> CompoundSelect[str]:
     """Which of ``ids`` the agent already stored, punch or other (probes of the two UNIQUE indexes)."""
     punches = select(AttendancePunch.event_id).where(
-        AttendancePunch.agent_pk == agent_pk, AttendancePunch.event_id.in_(ids)
+        AttendancePunch.agent_pk == agent_pk, among(AttendancePunch.event_id, ids, dialect)
     )
-    others = select(AgentEvent.event_id).where(AgentEvent.agent_pk == agent_pk, AgentEvent.event_id.in_(ids))
+    others = select(AgentEvent.event_id).where(
+        AgentEvent.agent_pk == agent_pk, among(AgentEvent.event_id, ids, dialect)
+    )
     return union_all(punches, others)
 
 
-def known_dedup_keys_query(agent_pk: int, keys: list[str]) -> Select[str]:
+def known_dedup_keys_query(agent_pk: int, keys: list[str], dialect: str) -> Select[str]:
     """Which device record identities the agent already stored (probes of the dedup_key index)."""
     return select(AttendancePunch.dedup_key).where(
-        AttendancePunch.agent_pk == agent_pk, AttendancePunch.dedup_key.in_(keys)
+        AttendancePunch.agent_pk == agent_pk, among(AttendancePunch.dedup_key, keys, dialect)
     )
 
 
-def members_by_pin_query(org_id: int, pins: list[str]) -> Select[str | None, int, str]:
+def members_by_pin_query(org_id: int, pins: list[str], dialect: str) -> Select[str | None, int, str]:
     """The organisation's members holding ``pins`` (probes of ``UNIQUE(org_id, pin)``)."""
-    return select(Member.pin, Member.id, Member.status).where(Member.org_id == org_id, Member.pin.in_(pins))
+    return select(Member.pin, Member.id, Member.status).where(
+        Member.org_id == org_id, among(Member.pin, pins, dialect)
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _first_of_each_id(events: Iterable[sync.Event]) -> list[sync.Event]:

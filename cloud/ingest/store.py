@@ -1,11 +1,12 @@
 """Store one agent's batch as sets: a fixed number of statements whatever the batch's size.
 
-What is new and admissible is decided by ``admission`` (three selects). Then: other events in one
-insert, rejects into quarantine, the batch's check-ins scored by ``attendance_sets`` (rule, standing
-entries and point rules in three selects, ledger rows in one insert, balances in one upsert), and
-the punches inserted once, each with the ledger entry it earned. About a dozen statements a batch;
-the results are those of the per-punch reference (``store_per_punch``), row for row. The caller
-commits, then acks.
+Reads first, then writes (on PostgreSQL the reads are planned with their values, the writes keep
+their generic plans: ``plan_cache``). What is new and admissible is decided by ``admission`` (three
+selects), what its check-ins earn by ``attendance_sets`` (rule, shifts, calendar, standing entries
+and point rules). Then: other events in one insert, rejects into quarantine, ledger rows in one
+insert, balances in one upsert, and the punches inserted once, each with the ledger entry it earned.
+About a dozen statements a batch; the results are those of the per-punch reference
+(``store_per_punch``), row for row. The caller commits, then acks.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db import pg_arrays
+from cloud.db import pg_arrays, plan_cache
 from cloud.db.models import Agent, AgentEvent, AttendancePunch
 from cloud.domain.attendance import CHECK_IN_STATES
-from cloud.domain.attendance_sets import CheckIn, score_check_ins
+from cloud.domain.attendance_sets import CheckIn, decide_check_ins, record_scoring
 from cloud.ingest import rows
 from cloud.ingest.admission import NewPunch, admit
 from cloud.ingest.quarantine import quarantine
@@ -40,13 +41,16 @@ class StoreResult:
 
 async def store_batch(session: AsyncSession, agent: Agent, topic: str, batch: SplitBatch) -> StoreResult:
     """Insert what is new in ``batch`` and score its punches; returns the ids to ack once committed."""
+    await plan_cache.reads_with_values(session)
     admitted = await admit(session, agent, batch)
+    scoring = await decide_check_ins(session, agent.org_id, _check_ins(admitted.punches))
+    await plan_cache.writes_generic(session)
     if admitted.others:
         others = [rows.other_event_row(agent, event) for event in admitted.others]
         await session.execute(insert(_AGENT_EVENTS), others)
     for reject in admitted.rejected:
         quarantine(session, topic, reject.raw, reject.error, reject.event_id)
-    earned = await score_check_ins(session, agent.org_id, _check_ins(admitted.punches))
+    earned = await record_scoring(session, scoring)
     if admitted.punches:
         punches = [rows.punch_row(agent, p, earned.get(p.event.id)) for p in admitted.punches]
         if session.get_bind().dialect.name == "postgresql":

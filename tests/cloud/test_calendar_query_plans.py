@@ -57,7 +57,7 @@ async def test_calendar_queries_probe_indexes(
 ) -> None:
     org_id = populated[0]
     picked = await _with_calendar(sessions, engine, org_id)
-    shifts = await _plan(engine, member_shifts_query(org_id, picked))
+    shifts = await _plan(engine, member_shifts_query(org_id, picked, engine.dialect.name))
     assert _full_scans(engine, shifts) == [], shifts
     probes = _probes(engine, shifts)
     assert "member" in probes, shifts

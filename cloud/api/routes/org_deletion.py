@@ -22,6 +22,7 @@ from cloud.roster.leaving import DeviceErasures, erase_from_devices
 
 router = APIRouter(tags=["org"])
 
+
 class OrgDeletionIn(BaseModel):
     """The organisation's current name, typed out: nothing is deleted by a stray request."""
 
