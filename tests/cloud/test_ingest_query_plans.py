@@ -3,11 +3,11 @@
 SQLite: ``EXPLAIN QUERY PLAN`` must ``SEARCH`` each table by an index on the expected column and
 never ``SCAN`` one.
 PostgreSQL: ``EXPLAIN`` must show an ``Index Cond`` on the expected column for each table and no
-``Seq Scan``, for the *generic* plan of the statement as the driver prepares it (bind parameters, not
-literals): asyncpg keeps prepared statements, and the server switches them to a plan made without
-the values after five executions. On empty tables both planners guess, so the tables hold a few
-thousand analysed rows first; a query no index can serve shows a scan on that same data (the
-control), and so does the old ``IN`` list under a generic plan (the control of the second rule).
+``Seq Scan``, for the statement as the driver sends it (bind parameters, planned with their values,
+as ingest plans its reads: ``cloud.db.plan_cache``). On empty tables both planners guess, so the
+tables hold a few thousand analysed rows first; a query no index can serve shows a scan on that
+same data (the control). A second control: the ``IN`` list of one bind per value that the lookups
+used before does not probe the event ids on PostgreSQL (it reads all of the agent's rows).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ async def populated(sessions: SessionFactory, engine: AsyncEngine) -> tuple[int,
 
 
 async def _plan(engine: AsyncEngine, query: Executable) -> str:
-    """SQLite: the plan of the statement with its values. PostgreSQL: its generic plan, prepared."""
+    """The plan of the statement with its values (on PostgreSQL prepared, the values bound)."""
     if engine.dialect.name == "sqlite":
         sql = str(query.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
         async with engine.connect() as connection:
@@ -138,11 +138,7 @@ async def _plan(engine: AsyncEngine, query: Executable) -> str:
     values = [compiled.params[name] for name in compiled.positiontup]
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
-        await driver.execute("SET plan_cache_mode = force_generic_plan")
-        try:
-            rows = await (await driver.prepare(f"EXPLAIN {compiled.string}")).fetch(*values)
-        finally:
-            await driver.execute("RESET plan_cache_mode")
+        rows = await (await driver.prepare(f"EXPLAIN {compiled.string}")).fetch(*values)
     return "\n".join(str(row[0]) for row in rows)
 
 
@@ -187,13 +183,13 @@ async def test_hot_ingest_queries_probe_indexes(
     assert missing == {}, f"{hot.what}:\n{plan}"
 
 
-async def test_control_an_in_list_under_a_generic_plan_reads_every_row_of_the_agent(
+async def test_control_an_in_list_reads_every_row_of_the_agent_on_postgresql(
     engine: AsyncEngine, populated: tuple[int, int]
 ) -> None:
-    """Control of the generic-plan rule: the ``IN`` list the lookups used before, one bind per value.
+    """Control: the ``IN`` list the lookups used before, one bind per value.
 
-    On PostgreSQL its generic plan finds the agent's rows and filters them, probing no event id; on
-    SQLite (planned with the values at every execution) the same list is a probe per value.
+    PostgreSQL finds the agent's rows and filters them, probing no event id (the plan check sees
+    the difference); SQLite probes per value with that list, which is why it keeps it.
     """
     _, agent_pk = populated
     ids = [f"event-{n}" for n in range(128)]
