@@ -1,7 +1,8 @@
 """Balances for many ledger entries at once: one aggregated upsert statement for all period rows.
 
-On PostgreSQL the rows travel as arrays (``unnest``: one execution); on SQLite the cached upsert is
-run with ``executemany`` (one statement, the loop in C).
+On PostgreSQL the rows travel as arrays (``unnest``: one execution); on SQLite the upsert goes to
+the driver's ``executemany`` as plain tuples (one statement, the loop in C; the values are integers
+and text, which need none of SQLAlchemy's per-row parameter processing).
 
 Rule: the same rows and sums as adding each entry in turn (``ledger.record_entry``): every period
 an entry touches gets a row, even when the entries of a batch cancel out (a revocation and its
@@ -11,29 +12,35 @@ the same order and cannot deadlock.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.models import Balance
 from cloud.domain.periods import period_keys
 
 BalanceKey = tuple[int, int, str, str]  # member, point type, period kind, period key
 
-_BALANCES = cast(Table, Balance.__table__)  # Core, not ORM: no per-row ORM work
 
 
 def period_deltas(entries: Iterable[Mapping[str, Any]]) -> Counter[BalanceKey]:
     """The points each (member, point type, period) gains from approved ``entries`` (ledger rows)."""
     deltas: Counter[BalanceKey] = Counter()
     for entry in entries:
-        for kind, key in period_keys(entry["effective_date"]).items():
-            deltas[(entry["member_id"], entry["point_type_id"], kind.value, key)] += entry["points"]
+        member_id, point_type_id, points = entry["member_id"], entry["point_type_id"], entry["points"]
+        for kind, key in _periods(entry["effective_date"]):
+            deltas[(member_id, point_type_id, kind, key)] += points
     return deltas
+
+
+@functools.lru_cache(maxsize=4096)
+def _periods(day: dt.date) -> tuple[tuple[str, str], ...]:
+    """(kind, key) of every period of ``day``: a batch's entries share a few days."""
+    return tuple((kind.value, key) for kind, key in period_keys(day).items())
 
 
 async def add_to_balances(session: AsyncSession, org_id: int, deltas: Counter[BalanceKey]) -> None:
@@ -49,30 +56,17 @@ async def add_to_balances(session: AsyncSession, org_id: int, deltas: Counter[Ba
             _PG_UNNEST_UPSERT, {"org_id": org_id} | dict(zip(names, map(list, columns), strict=True))
         )
         return
-    rows = [
-        {
-            "org_id": org_id,
-            "member_id": member_id,
-            "point_type_id": point_type_id,
-            "period_kind": kind,
-            "period_key": key,
-            "points": points,
-        }
-        for (member_id, point_type_id, kind, key), points in ordered
-    ]
-    await session.execute(_SQLITE_UPSERT, rows)
+    rows = [(org_id, *key, points) for key, points in ordered]
+    await (await session.connection()).exec_driver_sql(_SQLITE_UPSERT, rows)
 
 
-def _sqlite_upsert() -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE points = points + excluded.points``, compiled once, cached."""
-    statement = sqlite.insert(_BALANCES)
-    return statement.on_conflict_do_update(
-        index_elements=["org_id", "point_type_id", "period_kind", "period_key", "member_id"],
-        set_={"points": _BALANCES.c.points + statement.excluded.points},
-    )
-
-
-_SQLITE_UPSERT = _sqlite_upsert()
+# Positional, in BalanceKey order after the organisation: (org, member, point type, kind, key, points).
+_SQLITE_UPSERT = """
+    INSERT INTO balance (org_id, member_id, point_type_id, period_kind, period_key, points)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (org_id, point_type_id, period_kind, period_key, member_id)
+    DO UPDATE SET points = balance.points + excluded.points
+    """
 _PG_UNNEST_UPSERT = text(
     """
     INSERT INTO balance (org_id, member_id, point_type_id, period_kind, period_key, points)
