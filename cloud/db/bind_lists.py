@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, cast, func, literal, select
+from sqlalchemy import ColumnElement, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,13 +33,19 @@ def padded(values: list[T]) -> list[T]:
 
 
 def among(
-    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: list[Any], dialect: str
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], name: str, dialect: str
 ) -> ColumnElement[bool]:
-    """``column IN values`` for the engine named ``dialect`` (``session.get_bind().dialect.name``).
+    """``column IN :name`` for the engine named ``dialect``; bind ``bound(values, dialect)`` to ``name``.
 
-    PostgreSQL: ``column IN (SELECT unnest(CAST(:values AS type[])))``; others: a padded ``IN`` list.
+    PostgreSQL: ``column IN (SELECT unnest(CAST(:name AS type[])))``; others: an expanding ``IN``
+    list. Either way the statement can be built once and run with any values.
     """
     if dialect == "postgresql":
         array = ARRAY(column.type)
-        return column.in_(select(func.unnest(cast(literal(values, array), array))))
-    return column.in_(padded(values))
+        return column.in_(select(func.unnest(cast(bindparam(name, type_=array), array))))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def bound(values: list[T], dialect: str) -> list[T]:
+    """The value to bind to an ``among`` parameter: the list itself, or padded where it is a list of binds."""
+    return values if dialect == "postgresql" else padded(values)

@@ -24,13 +24,14 @@ a work day (a holiday, a rest day) earns nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cloud.db.bind_lists import among
+from cloud.db.bind_lists import among, bound
 from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
 from cloud.domain import calendar, ledger
@@ -100,28 +101,25 @@ async def _day_decision(
 ) -> tuple[LedgerEntry, AttendancePunch | None] | None:
     """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
     dialect = session.get_bind().dialect.name
-    query = standing_entries_query(org_id, [day_key], dialect).order_by(LedgerEntry.id.desc()).limit(1)
-    row = (await session.execute(query)).first()
+    query = standing_entries_statement(dialect).order_by(LedgerEntry.id.desc()).limit(1)
+    row = (await session.execute(query, {"org_id": org_id, "day_keys": bound([day_key], dialect)})).first()
     return None if row is None else (row[0], row[1])
 
 
-_REVOKED = aliased(LedgerEntry)  # made once: an alias costs more to make than the query
-
-
-def standing_entries_query(
-    org_id: int, day_keys: list[str], dialect: str
-) -> Select[LedgerEntry, AttendancePunch]:
-    """The days' attendance entries that are not revoked, each with the punch that earned it (or None).
+@functools.cache
+def standing_entries_statement(dialect: str) -> Select[LedgerEntry, AttendancePunch]:
+    """The attendance entries of ``:org_id`` on ``:day_keys`` that are not revoked, each with the punch
+    that earned it (or None); bind the keys with ``bind_lists.bound``. Built once per engine.
 
     Every probe is an index seek: ``(org_id, attendance_day)``, ``revokes_id``, ``ledger_entry_id``.
     """
-    revoked = _REVOKED
+    revoked = aliased(LedgerEntry)
     return (
         select(LedgerEntry, AttendancePunch)
         .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
         .where(
-            LedgerEntry.org_id == org_id,
-            among(LedgerEntry.attendance_day, day_keys, dialect),
+            LedgerEntry.org_id == bindparam("org_id"),
+            among(LedgerEntry.attendance_day, "day_keys", dialect),
             ~exists().where(revoked.revokes_id == LedgerEntry.id),
         )
     )

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db import pg_arrays
 from cloud.db.base import utc_now
+from cloud.db.bind_lists import among, bound
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
 from cloud.domain import balance_sets, calendar, ranking_version
-from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_query
+from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_statement
 from cloud.domain.calendar import ShiftTimes
 
 REVOKE_REASON = "earlier check-in"
@@ -179,16 +181,18 @@ def _entry_row(**values: Any) -> dict[str, Any]:
     return values | {"status": EntryStatus.APPROVED.value, "attendance_day": attendance_day_of(key)}
 
 
+_RULE_AND_ZONE = (  # built once; run with :org_id
+    select(AttendanceRule, Organisation.time_zone)
+    .join(Organisation, Organisation.id == AttendanceRule.org_id)
+    .where(AttendanceRule.org_id == bindparam("org_id"))
+    .order_by(AttendanceRule.id.desc())
+    .limit(1)
+)
+
+
 async def _rule_and_zone(session: AsyncSession, org_id: int) -> tuple[AttendanceRule, ZoneInfo] | None:
     """The organisation's newest attendance rule (as ``current_rule``) and its time zone."""
-    query = (
-        select(AttendanceRule, Organisation.time_zone)
-        .join(Organisation, Organisation.id == AttendanceRule.org_id)
-        .where(AttendanceRule.org_id == org_id)
-        .order_by(AttendanceRule.id.desc())
-        .limit(1)
-    )
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_RULE_AND_ZONE, {"org_id": org_id})).first()
     return None if row is None else (row[0], ZoneInfo(row[1]))
 
 
@@ -196,8 +200,9 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     """Each day's newest standing entry and the time of the punch that earned it (one select)."""
     days: dict[str, _Day] = {}
     newest: dict[str, int] = {}
-    query = standing_entries_query(org_id, keys, session.get_bind().dialect.name)
-    for entry, punch in (await session.execute(query)).all():
+    dialect = session.get_bind().dialect.name
+    params = {"org_id": org_id, "day_keys": bound(keys, dialect)}
+    for entry, punch in (await session.execute(standing_entries_statement(dialect), params)).all():
         key = entry.attendance_day
         if key is None or newest.get(key, -1) > entry.id:
             continue
@@ -207,8 +212,15 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     return days
 
 
+@functools.cache
+def _point_rules_statement(dialect: str) -> Select[Rule]:
+    return select(Rule).where(among(Rule.id, "ids", dialect))
+
+
 async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
-    rules = (await session.execute(select(Rule).where(Rule.id.in_(ids)))).scalars()
+    dialect = session.get_bind().dialect.name
+    query = _point_rules_statement(dialect)
+    rules = (await session.execute(query, {"ids": bound(sorted(ids), dialect)})).scalars()
     return {rule.id: rule for rule in rules}
 
 

@@ -26,7 +26,6 @@ from cloud.domain.periods import period_keys
 BalanceKey = tuple[int, int, str, str]  # member, point type, period kind, period key
 
 
-
 def period_deltas(entries: Iterable[Mapping[str, Any]]) -> Counter[BalanceKey]:
     """The points each (member, point type, period) gains from approved ``entries`` (ledger rows)."""
     deltas: Counter[BalanceKey] = Counter()

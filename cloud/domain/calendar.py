@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cloud.db.bind_lists import among
+from cloud.db.bind_lists import among, bound
 from cloud.db.models import (
     AttendanceRule,
     CalendarDay,
@@ -128,17 +129,23 @@ class Calendar:
 async def load_calendar(session: AsyncSession, org_id: int, first: dt.date, last: dt.date) -> Calendar:
     """The calendar with its exceptions from ``first`` to ``last`` (inclusive; two selects)."""
     week = await session.get(WorkCalendar, org_id)
-    days = calendar_days_query(org_id, first, last)
-    exceptions = {day: kind for day, kind in (await session.execute(days)).all()}
+    days = await session.execute(_CALENDAR_DAYS, {"org_id": org_id, "first": first, "last": last})
+    exceptions = {day: kind for day, kind in days.all()}
     weekdays = EVERY_DAY if week is None else frozenset(week.work_weekdays)
     return Calendar(weekdays, exceptions)
 
 
+# The dated exceptions of ``:org_id`` from ``:first`` to ``:last``: a range probe of ``(org_id, day)``.
+_CALENDAR_DAYS: Select[dt.date, str] = select(CalendarDay.day, CalendarDay.kind).where(
+    CalendarDay.org_id == bindparam("org_id"),
+    CalendarDay.day >= bindparam("first"),
+    CalendarDay.day <= bindparam("last"),
+)
+
+
 def calendar_days_query(org_id: int, first: dt.date, last: dt.date) -> Select[dt.date, str]:
-    """The dated exceptions from ``first`` to ``last``: a range probe of ``(org_id, day)``."""
-    return select(CalendarDay.day, CalendarDay.kind).where(
-        CalendarDay.org_id == org_id, CalendarDay.day >= first, CalendarDay.day <= last
-    )
+    """The dated exceptions from ``first`` to ``last``, values bound (for plan checks)."""
+    return _CALENDAR_DAYS.params(org_id=org_id, first=first, last=last)
 
 
 async def member_shifts(
@@ -149,24 +156,26 @@ async def member_shifts(
     ``member_ids`` None: every member of the organisation.
     """
     shifts: dict[int, ShiftTimes] = {}
-    query = member_shifts_query(org_id, member_ids, session.get_bind().dialect.name)
-    for member_id, mine, theirs in (await session.execute(query)).all():
+    dialect = session.get_bind().dialect.name
+    query = member_shifts_statement(dialect, some=member_ids is not None)
+    params: dict[str, object] = {"org_id": org_id}
+    if member_ids is not None:
+        params["member_ids"] = bound(sorted(set(member_ids)), dialect)
+    for member_id, mine, theirs in (await session.execute(query, params)).all():
         chosen = mine or theirs
         shifts[member_id] = default if chosen is None else shift_times(chosen)
     return shifts
 
 
-# Made once: an alias builds its column collection when made, which cost more than the query
-# (a fifth of the CPU of storing a batch, when made per call).
-_OWN, _DEPT = aliased(ShiftAssignment), aliased(ShiftAssignment)
-_OWN_SHIFT, _DEPT_SHIFT = aliased(Shift), aliased(Shift)
-
-
-def member_shifts_query(
-    org_id: int, member_ids: Iterable[int] | None, dialect: str
-) -> Select[int, Shift, Shift]:
-    """(member id, own shift or None, department's shift or None); every join an index probe."""
-    own, dept, own_shift, dept_shift = _OWN, _DEPT, _OWN_SHIFT, _DEPT_SHIFT
+@functools.cache
+def member_shifts_statement(dialect: str, *, some: bool) -> Select[int, Shift, Shift]:
+    """(member id, own shift or None, department's shift or None) for the members of ``:org_id``
+    (``some``: only those in ``:member_ids``, bound with ``bind_lists.bound``); every join an index
+    probe. Built once per engine: its four aliases alone cost more to make than the query to run.
+    """
+    own, dept = aliased(ShiftAssignment), aliased(ShiftAssignment)
+    own_shift, dept_shift = aliased(Shift), aliased(Shift)
+    org_id: BindParameter[int] = bindparam("org_id")
     query = (
         select(Member.id, own_shift, dept_shift)
         .outerjoin(own, and_(own.org_id == org_id, own.member_id == Member.id))
@@ -175,9 +184,7 @@ def member_shifts_query(
         .outerjoin(dept_shift, dept_shift.id == dept.shift_id)
         .where(Member.org_id == org_id)
     )
-    if member_ids is not None:
-        query = query.where(among(Member.id, sorted(set(member_ids)), dialect))
-    return query
+    return query.where(among(Member.id, "member_ids", dialect)) if some else query
 
 
 async def on_leave(session: AsyncSession, org_id: int, day: dt.date) -> set[int]:

@@ -16,7 +16,8 @@ version (recomputed at the next bump), never stale content under a newer one.
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+import functools
+from typing import Any, Protocol
 
 import aiosqlite
 from sqlalchemy import Select, bindparam, select
@@ -36,12 +37,17 @@ class Stamp:
 
 async def bump(session: AsyncSession, org_id: int) -> None:
     """Move ``org_id``'s ranking version, in the caller's transaction; the caller commits."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(RankingVersion).values(org_id=org_id, version=1)
-    statement = statement.on_conflict_do_update(
+    await session.execute(_bump_statement(session.get_bind().dialect.name), {"org_id": org_id})
+
+
+@functools.cache
+def _bump_statement(dialect: str) -> Any:
+    """``INSERT … (:org_id, 1) ON CONFLICT DO UPDATE version = version + 1``, built once per engine."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(RankingVersion).values(org_id=bindparam("org_id"), version=1)
+    return statement.on_conflict_do_update(
         index_elements=["org_id"], set_={"version": RankingVersion.version + 1}
     )
-    await session.execute(statement)
 
 
 # Built once (building a statement costs more than running this one): one primary-key read of the

@@ -23,16 +23,17 @@ Rules, in this order, each event meeting only the first that applies:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
 from typing import Final
 
-from sqlalchemy import CompoundSelect, Select, select, union_all, update
+from sqlalchemy import CompoundSelect, Select, bindparam, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.bind_lists import among
+from cloud.db.bind_lists import among, bound
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -139,22 +140,26 @@ async def _count_refusals(session: AsyncSession, agent: Agent, refused: Counter[
 async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    query = known_event_ids_query(agent_pk, ids, _dialect(session))
-    return set((await session.execute(query)).scalars())
+    dialect = _dialect(session)
+    params = {"agent_pk": agent_pk, "ids": bound(ids, dialect)}
+    return set((await session.execute(known_event_ids_statement(dialect), params)).scalars())
 
 
 async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
     if not keys:
         return set()
-    query = known_dedup_keys_query(agent_pk, sorted(keys), _dialect(session))
-    return set((await session.execute(query)).scalars())
+    dialect = _dialect(session)
+    params = {"agent_pk": agent_pk, "keys": bound(sorted(keys), dialect)}
+    return set((await session.execute(known_dedup_keys_statement(dialect), params)).scalars())
 
 
 async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str, int | None]:
     """Every PIN of a member of the organisation (unique): the member's id when active, else None."""
     if not pins:
         return {}
-    rows = (await session.execute(members_by_pin_query(org_id, sorted(pins), _dialect(session)))).all()
+    dialect = _dialect(session)
+    params = {"org_id": org_id, "pins": bound(sorted(pins), dialect)}
+    rows = (await session.execute(members_by_pin_statement(dialect), params)).all()
     return {
         pin: member_id if status == MemberStatus.ACTIVE else None
         for pin, member_id, status in rows
@@ -162,28 +167,35 @@ async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str,
     }
 
 
-def known_event_ids_query(agent_pk: int, ids: list[str], dialect: str) -> CompoundSelect[str]:
-    """Which of ``ids`` the agent already stored, punch or other (probes of the two UNIQUE indexes)."""
+# The lookups are built once per engine (building a statement costs more than running it here) and
+# run with their values bound: ``:agent_pk`` or ``:org_id``, and the key list (``bind_lists.bound``).
+
+
+@functools.cache
+def known_event_ids_statement(dialect: str) -> CompoundSelect[str]:
+    """Which of ``:ids`` agent ``:agent_pk`` already stored, punch or other (the two UNIQUE indexes)."""
     punches = select(AttendancePunch.event_id).where(
-        AttendancePunch.agent_pk == agent_pk, among(AttendancePunch.event_id, ids, dialect)
+        AttendancePunch.agent_pk == bindparam("agent_pk"), among(AttendancePunch.event_id, "ids", dialect)
     )
     others = select(AgentEvent.event_id).where(
-        AgentEvent.agent_pk == agent_pk, among(AgentEvent.event_id, ids, dialect)
+        AgentEvent.agent_pk == bindparam("agent_pk"), among(AgentEvent.event_id, "ids", dialect)
     )
     return union_all(punches, others)
 
 
-def known_dedup_keys_query(agent_pk: int, keys: list[str], dialect: str) -> Select[str]:
-    """Which device record identities the agent already stored (probes of the dedup_key index)."""
+@functools.cache
+def known_dedup_keys_statement(dialect: str) -> Select[str]:
+    """Which device record identities (``:keys``) agent ``:agent_pk`` already stored (dedup_key index)."""
     return select(AttendancePunch.dedup_key).where(
-        AttendancePunch.agent_pk == agent_pk, among(AttendancePunch.dedup_key, keys, dialect)
+        AttendancePunch.agent_pk == bindparam("agent_pk"), among(AttendancePunch.dedup_key, "keys", dialect)
     )
 
 
-def members_by_pin_query(org_id: int, pins: list[str], dialect: str) -> Select[str | None, int, str]:
-    """The organisation's members holding ``pins`` (probes of ``UNIQUE(org_id, pin)``)."""
+@functools.cache
+def members_by_pin_statement(dialect: str) -> Select[str | None, int, str]:
+    """The members of ``:org_id`` holding ``:pins`` (probes of ``UNIQUE(org_id, pin)``)."""
     return select(Member.pin, Member.id, Member.status).where(
-        Member.org_id == org_id, among(Member.pin, pins, dialect)
+        Member.org_id == bindparam("org_id"), among(Member.pin, "pins", dialect)
     )
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -201,5 +201,8 @@ async def _quarantined(sessions: SessionFactory, topic: str, payload: bytes, err
     return Outcome()
 
 
+_AGENT = select(Agent).where(Agent.agent_id == bindparam("agent_id"))  # built once
+
+
 async def _agent(session: AsyncSession, agent_id: str) -> Agent | None:
-    return (await session.execute(select(Agent).where(Agent.agent_id == agent_id))).scalar_one_or_none()
+    return (await session.execute(_AGENT, {"agent_id": agent_id})).scalar_one_or_none()

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cloud.db.bind_lists import bound
 from cloud.db.models import CalendarDay, DayKind, Department, Member, Shift, ShiftAssignment
 from cloud.db.session import SessionFactory
-from cloud.domain.calendar import calendar_days_query, member_shifts_query
+from cloud.domain.calendar import calendar_days_query, member_shifts_statement
 from tests.cloud.test_ingest_query_plans import ROWS, _full_scans, _plan, _probes, populated
 
 __all__ = ["populated"]  # the fixture, used here
@@ -57,7 +58,10 @@ async def test_calendar_queries_probe_indexes(
 ) -> None:
     org_id = populated[0]
     picked = await _with_calendar(sessions, engine, org_id)
-    shifts = await _plan(engine, member_shifts_query(org_id, picked, engine.dialect.name))
+    dialect = engine.dialect.name
+    some = member_shifts_statement(dialect, some=True)
+    query = some.params(org_id=org_id, member_ids=bound(picked, dialect))
+    shifts = await _plan(engine, query)
     assert _full_scans(engine, shifts) == [], shifts
     probes = _probes(engine, shifts)
     assert "member" in probes, shifts

@@ -21,10 +21,15 @@ import pytest
 from sqlalchemy import Executable, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cloud.db.bind_lists import bound
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, EntrySource, LedgerEntry, Member
 from cloud.db.session import SessionFactory
-from cloud.domain.attendance import day_key, standing_entries_query
-from cloud.ingest.admission import known_dedup_keys_query, known_event_ids_query, members_by_pin_query
+from cloud.domain.attendance import day_key, standing_entries_statement
+from cloud.ingest.admission import (
+    known_dedup_keys_statement,
+    known_event_ids_statement,
+    members_by_pin_statement,
+)
 from tests.cloud import factories
 
 ROWS = 3000  # enough rows, analysed, that a scan costs more than a probe on both engines
@@ -41,7 +46,9 @@ class Hot:
 HOT_QUERIES = [
     Hot(
         "standing entries of the batch's days",
-        lambda org, _, d: standing_entries_query(org, [f"attendance:{n}:2026-11-16" for n in (1, 2)], d),
+        lambda org, _, d: standing_entries_statement(d).params(
+            org_id=org, day_keys=bound([f"attendance:{n}:2026-11-16" for n in (1, 2)], d)
+        ),
         {
             "ledger_entry": "attendance_day",
             # PostgreSQL may anti-join against the whole partial index instead of probing it per
@@ -52,15 +59,23 @@ HOT_QUERIES = [
     ),
     Hot(
         "known event ids",
-        lambda _, agent, d: known_event_ids_query(agent, ["event-17", "event-18"], d),
+        lambda _, agent, d: known_event_ids_statement(d).params(
+            agent_pk=agent, ids=bound(["event-17", "event-18"], d)
+        ),
         {"attendance_punch": "event_id", "agent_event": "event_id"},
     ),
     Hot(
         "known dedup keys",
-        lambda _, agent, d: known_dedup_keys_query(agent, ["SN|17", "SN|18"], d),
+        lambda _, agent, d: known_dedup_keys_statement(d).params(
+            agent_pk=agent, keys=bound(["SN|17", "SN|18"], d)
+        ),
         {"attendance_punch": "dedup_key"},
     ),
-    Hot("members by PIN", lambda org, _, d: members_by_pin_query(org, ["17", "18"], d), {"member": "pin"}),
+    Hot(
+        "members by PIN",
+        lambda org, _, d: members_by_pin_statement(d).params(org_id=org, pins=bound(["17", "18"], d)),
+        {"member": "pin"},
+    ),
 ]
 
 
