@@ -54,7 +54,9 @@ def create_app(settings: CloudSettings) -> FastAPI:
         tasks: list[asyncio.Task[None]] = [_start(alerts.run(), "fleet-alerts")]
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
-            app.state.publisher = publisher = DisplayPublisher(sessions, settings.display_debounce_s)
+            app.state.publisher = publisher = DisplayPublisher(
+                sessions, settings.display_debounce_s, read_sessions=read_sessions
+            )
             app.state.worker = worker = IngestWorker(
                 endpoint, settings.mqtt_shared_group, sessions, publisher
             )

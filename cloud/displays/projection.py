@@ -49,8 +49,14 @@ async def sign_content(
 
 async def agent_content(session: AsyncSession, agent: Agent) -> sync.DisplayContent:
     """The next content for every sign of ``agent``, its display version bumped; caller commits."""
-    org = await session.get_one(Organisation, agent.org_id)
     now = dt.datetime.now(dt.UTC)
+    signs = await agent_signs(session, agent, now)
+    return sync.DisplayContent(version=await next_version(session, agent.id), generated_at=now, signs=signs)
+
+
+async def agent_signs(session: AsyncSession, agent: Agent, now: dt.datetime) -> tuple[sync.SignContent, ...]:
+    """What every sign of ``agent`` shows at ``now`` (reads only)."""
+    org = await session.get_one(Organisation, agent.org_id)
     month = period_key(PeriodKind.MONTH, local_date(now, org.time_zone))
     displays = await session.execute(
         select(Display).where(Display.agent_pk == agent.id).order_by(Display.sign)
@@ -58,16 +64,12 @@ async def agent_content(session: AsyncSession, agent: Agent) -> sync.DisplayCont
     configured = list(displays.scalars())
     fallback = None if configured else await default_display(session, agent)
     shown = configured or ([fallback] if fallback is not None else [])
-    signs = [await sign_content(session, d, month, org.time_zone, now) for d in shown]
-    return sync.DisplayContent(
-        version=await _next_version(session, agent.id),
-        generated_at=now,
-        signs=tuple(signs),
-    )
+    return tuple([await sign_content(session, d, month, org.time_zone, now) for d in shown])
 
 
-async def _next_version(session: AsyncSession, agent_pk: int) -> int:
-    # An atomic increment, so two publishers never hand out the same version.
+async def next_version(session: AsyncSession, agent_pk: int) -> int:
+    """The agent's next display version (an atomic increment: two publishers never hand out the
+    same one); the caller commits."""
     statement = (
         update(Agent)
         .where(Agent.id == agent_pk)

@@ -9,6 +9,12 @@ the retained content again. Retired agents get nothing: no display content, no c
 is built and its version committed before publishing; a failed publish stays pending for the next
 connection.
 
+Reads go through read sessions: on SQLite a write session takes the database's single write lock at
+its first statement, and ingest, waiting for it in SQLite's busy handler (which sleeps 1, 2, 5, 10,
+15, 20, 25 … ms between tries), lost tens of milliseconds per punch while a publication computed its
+rankings. The only writes are the version bump (one short transaction per agent) and marking
+commands delivered (only when some are due).
+
 Commands ride along: every wake-up (``commands_queued`` or any change) publishes the commands not
 yet delivered and not expired (QoS 1, not retained) and then marks them delivered.
 """
@@ -16,6 +22,7 @@ yet delivered and not expired (QoS 1, not retained) and then marks them delivere
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 import aiomqtt
@@ -25,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cloud.db.base import utc_now
 from cloud.db.models import Agent
 from cloud.db.session import SessionFactory
-from cloud.displays.projection import agent_content
+from cloud.displays.projection import agent_signs, next_version
 from cloud.domain import commands
 from firmware_protocols import sync
 
@@ -38,8 +45,11 @@ _RETIRED_AGENT_IDS = select(Agent.agent_id).where(Agent.retired_at.is_not(None))
 class DisplayPublisher:
     """Publishes display content for changed organisations through the currently attached client."""
 
-    def __init__(self, sessions: SessionFactory, debounce_s: float) -> None:
+    def __init__(
+        self, sessions: SessionFactory, debounce_s: float, *, read_sessions: SessionFactory | None = None
+    ) -> None:
         self._sessions = sessions
+        self._reads = read_sessions or sessions
         self._debounce_s = debounce_s
         self._client: aiomqtt.Client | None = None
         self._pending_orgs: set[int] = set()
@@ -104,6 +114,9 @@ class DisplayPublisher:
                 self._wake.set()
 
     async def _publish_commands(self, client: aiomqtt.Client) -> None:
+        async with self._reads() as session:
+            if not await commands.deliverable(session):
+                return
         async with self._sessions() as session:
             retired = set((await session.execute(_RETIRED_AGENT_IDS)).scalars())
             for agent_id, command in await commands.deliverable(session):
@@ -119,12 +132,16 @@ class DisplayPublisher:
         query = select(Agent).where(Agent.retired_at.is_(None)).order_by(Agent.id)
         if not everything:
             query = query.where(Agent.org_id.in_(orgs))
-        async with self._sessions() as session:
+        async with self._reads() as session:
             agents = list((await session.execute(query)).scalars())
         for agent in agents:
+            now = dt.datetime.now(dt.UTC)
+            async with self._reads() as session:
+                signs = await agent_signs(session, agent, now)
             async with self._sessions() as session:
-                content = await agent_content(session, agent)
+                version = await next_version(session, agent.id)
                 await session.commit()
+            content = sync.DisplayContent(version=version, generated_at=now, signs=signs)
             await client.publish(
                 sync.topic(agent.agent_id, sync.Channel.DISPLAY), sync.encode(content), qos=1, retain=True
             )
