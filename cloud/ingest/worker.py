@@ -48,8 +48,8 @@ MAX_GROUP = 16
 
 
 # Acks and display content are small packets that must leave at once: without TCP_NODELAY, Nagle's
-# algorithm and the peer's delayed ACK hold each for up to ~40 ms. (Mosquitto's own `set_tcp_nodelay`
-# is left off: with it, 2.0.11 disconnected clients in a publisher test, unexplained so far.)
+# algorithm and the peer's delayed ACK hold each for up to ~40 ms. The broker's side of each
+# connection is the broker's to set: the shipped configuration has ``set_tcp_nodelay true``.
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 

@@ -52,6 +52,7 @@ def mosquitto_config(port: int, data_dir: Path, extra: str = "") -> str:
             "log_dest stderr",
             "log_type error",
             "log_type warning",
+            "set_tcp_nodelay true",  # as the shipped configuration (cloud/deploy/broker_config.py)
             extra,
         ]
     )

@@ -40,3 +40,8 @@ async def async_wait_for(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or probe!r}; last value {last!r}")
+
+
+async def holds(condition: bool) -> bool | None:
+    """``condition`` as an ``async_wait_for`` probe: ``async_wait_for(lambda: holds(x == 1))``."""
+    return condition or None

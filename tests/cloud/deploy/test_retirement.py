@@ -28,7 +28,7 @@ from tests.cloud import factories
 from tests.cloud.deploy.support import Deployment, deployed_broker, loss_report_batch
 from tests.cloud.pki.support import ClientFiles, Session, issue_agent_files, make_csr, session
 from tests.support.broker import Broker
-from tests.support.polling import wait_for
+from tests.support.polling import async_wait_for, holds, wait_for
 
 
 @pytest.fixture
@@ -147,6 +147,8 @@ async def test_displays_are_not_published_to_a_retired_agent(
                 seen.append(message.topic.value)
                 if message.topic.value == "mpm/v1/active-box/down/display":
                     break
+            # Counted once the broker acknowledged it (which may come after the watcher has it).
+            await async_wait_for(lambda: holds(publisher.published == 1), what="the publication counted")
         finally:
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)
