@@ -12,6 +12,10 @@ Rule: an ingest transaction plans its reads (lookups by sets of keys) with their
 same whatever the data) generically (``writes_generic``, after the reads): a custom plan of an
 insert copies every array into the plan again, which doubled those statements' cost. Both are
 ``SET LOCAL``: they end with the transaction. Other engines have no plan cache to steer.
+
+After a bulk load (a member import), ``refresh_statistics`` analyses the table at once rather than
+within autovacuum's next minute or so: the first punches of a newly imported organisation are then
+resolved by index probes, not by a scan the planner picked for a table it believed nearly empty.
 """
 
 from __future__ import annotations
@@ -33,3 +37,9 @@ async def writes_generic(session: AsyncSession) -> None:
     """From here on, let prepared statements keep their generic plan (the server's default)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(_GENERIC)
+
+
+async def refresh_statistics(session: AsyncSession, table: str) -> None:
+    """Gather ``table``'s planner statistics now (PostgreSQL; SQLite plans without them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"ANALYZE {table}"))

@@ -10,10 +10,10 @@ Rules
   audit chain (re-chained without the entries' free-text details; the old head is in the report).
 - The data key is deleted with the rest (crypto-shredding): ciphertexts in backups stay noise once
   the master key that wrapped the backed-up data key is rotated away (``mpm-cloud keys rotate``).
-- Devices: erasing the members from every terminal is the roster's job; ``DeviceErasure`` is the
-  seam, called first, while the members and agents still exist. What it queues must still reach the
-  agents: a retired agent gets no commands, and ``agent_command`` rows are deleted here, so a fan-out
-  that needs delivery must deliver (or keep its own record) before this runs.
+- Devices: erasing the members from every terminal is the roster's job and comes first, while the
+  members and agents exist (``cloud.roster.leaving``, the route's first phase): a retired agent gets
+  no commands, and ``agent_command`` rows are deleted here. The caller passes how many erasure
+  requests that phase made, for the report.
 - One transaction: a failure (e.g. the CA cannot revoke) leaves everything as it was.
 """
 
@@ -22,14 +22,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.audit.chain import ChainEntry, append, canonical_json
 from cloud.db.base import Base, utc_now
-from cloud.db.models import Agent, ApiToken, AuditEntry, AuditHead, Member, Organisation, Quarantine
+from cloud.db.models import Agent, ApiToken, AuditEntry, AuditHead, Organisation, Quarantine
 from cloud.domain import audit_log
 
 DEREGISTER_ACTION: Final = "org.deregister"
@@ -44,18 +44,6 @@ BACKUPS_NOTE: Final = (
     "the data key is destroyed; backups taken before still hold it wrapped by the master key:"
     " run `mpm-cloud keys rotate` and destroy the old master key to make those copies noise too"
 )
-
-
-class DeviceErasure(Protocol):
-    """Queues erasure of ``member_ids`` from every device of the organisation; answers how many
-    erase requests it made. Called before anything is deleted (members and agents still exist)."""
-
-    async def __call__(self, session: AsyncSession, org_id: int, member_ids: Sequence[int]) -> int: ...
-
-
-async def no_device_erasure(session: AsyncSession, org_id: int, member_ids: Sequence[int]) -> int:
-    """The default until the roster's fan-out is wired: nothing is sent to devices."""
-    return 0
 
 
 class AlreadyDeregistered(Exception):
@@ -91,18 +79,17 @@ async def deregister(
     actor: audit_log.Actor,
     *,
     revoke: Callable[[str], list[str]],
-    device_erasure: DeviceErasure = no_device_erasure,
+    device_erasure_requests: int = 0,
 ) -> DeletionReport:
     """Delete or anonymise everything ``org_id`` owns; ``revoke(agent_id)`` revokes an agent's
-    certificates (returns the serials). The caller commits; the report is also the last audit entry."""
+    certificates (returns the serials); ``device_erasure_requests`` is what the roster's erasure from
+    the devices made before. The caller commits; the report is also the last audit entry."""
     org = await session.get_one(Organisation, org_id, with_for_update=True)
     if is_deregistered(org):
         raise AlreadyDeregistered(
             f"organisation {org_id} was deregistered at {org.settings['deregistered_at']}"
         )
     now = utc_now()
-    member_ids = list((await session.scalars(select(Member.id).where(Member.org_id == org_id))).all())
-    requests = await device_erasure(session, org_id, member_ids)
     retired, serials = await _retire_agents(session, org_id, revoke)
     deleted = {"quarantine": await _delete_quarantined(session, retired)}
     deleted |= await _delete_owned_rows(session, org_id)
@@ -116,7 +103,7 @@ async def deregister(
         anonymised=dict(KEPT),
         agents_retired=retired,
         certificates_revoked=serials,
-        device_erasure_requests=requests,
+        device_erasure_requests=device_erasure_requests,
         data_key_shredded=deleted.get("org_data_key", 0) > 0,
         audit_head_before=head_before,
     )

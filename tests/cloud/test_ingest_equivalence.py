@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,27 @@ deliveries = st.lists(
 )
 
 
+def random_deliveries(max_examples: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The property tests' cases: ``specs`` (events), ``plan`` (how they travel), ``declared``
+    (the agent's devices, or none declared) and ``bands`` (a rule with late bands or without)."""
+
+    def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
+        cases = given(
+            specs=st.lists(event_specs, min_size=1, max_size=24),
+            plan=deliveries,
+            declared=st.sampled_from([None, ("zk-1",), ("zk-1", "zk-2")]),
+            bands=st.booleans(),
+        )
+        limits = settings(
+            max_examples=max_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
+        return limits(cases(test))
+
+    return decorate
+
+
 @pytest.fixture
 async def twin(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
     """Sessions on a second fresh database of the same backend as ``engine``."""
@@ -95,13 +116,7 @@ async def twin(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
             await admin.close()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    specs=st.lists(event_specs, min_size=1, max_size=24),
-    plan=deliveries,
-    declared=st.sampled_from([None, ("zk-1",), ("zk-1", "zk-2")]),
-    bands=st.booleans(),
-)
+@random_deliveries(max_examples=30)
 async def test_set_store_matches_the_per_punch_reference(
     engine: AsyncEngine,
     twin: SessionFactory,

@@ -12,8 +12,6 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,11 +23,7 @@ from tests.cloud import events
 from tests.cloud.test_ingest_equivalence import _payloads as payloads_of
 from tests.cloud.test_ingest_equivalence import _snapshot as snapshot_of
 from tests.cloud.test_ingest_equivalence import _tenant as tenant_of
-from tests.cloud.test_ingest_equivalence import (
-    deliveries,
-    event_specs,
-    twin,
-)
+from tests.cloud.test_ingest_equivalence import random_deliveries, twin
 
 __all__ = ["twin"]  # the fixture, imported for its use here
 
@@ -37,17 +31,7 @@ DAY = dt.date(2026, 11, 16)
 _agents = itertools.count()
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    specs=st.lists(event_specs, min_size=1, max_size=24),
-    plan=deliveries,
-    declared=st.sampled_from([None, ("zk-1",), ("zk-1", "zk-2")]),
-    bands=st.booleans(),
-)
+@random_deliveries(max_examples=25)
 async def test_one_run_matches_the_batches_stored_in_turn(
     engine: AsyncEngine,
     twin: SessionFactory,

@@ -32,6 +32,7 @@ from cloud.api.schemas_people import (
     SensitiveIn,
     SensitiveOut,
 )
+from cloud.db import plan_cache
 from cloud.db.base import utc_now
 from cloud.db.models import Consent, Department, Member, MemberStatus, Organisation
 from cloud.domain import audit_log, keys, members, ranking_version
@@ -107,6 +108,9 @@ async def import_members(body: CsvBody, session: SessionDep, principal: OrgAdmin
         {"created": created, "bad_rows": len(errors)},
     )
     await session.commit()
+    if created:
+        await plan_cache.refresh_statistics(session, Member.__tablename__)
+        await session.commit()
     return ImportReport(created=created, errors=[ImportRowError(row=r, message=m) for r, m in errors])
 
 

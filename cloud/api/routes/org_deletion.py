@@ -85,7 +85,7 @@ async def deregister_org(
             principal.org_id,
             principal.actor(),
             revoke=lambda agent_id: revoke_certificates(settings, agent_id).serials,
-            device_erasure=lambda *_: _requested(erasures),
+            device_erasure_requests=erasures.open + erasures.verified,
         )
     except RevocationUnavailable as error:
         raise problem(503, f"nothing was deleted: {error}") from error
@@ -95,10 +95,6 @@ async def deregister_org(
     for token_id in token_ids:
         request.app.state.principals.forget(token_id)
     return DeletionReportOut(**report.as_dict(), device_erasures_unconfirmed=erasures.open)
-
-
-async def _requested(erasures: DeviceErasures) -> int:
-    return erasures.open + erasures.verified
 
 
 def _leaving(erasures: DeviceErasures) -> OrgLeavingOut:

@@ -148,7 +148,7 @@ async def test_a_deregistered_org_leaves_no_personal_data(app: FastAPI, client: 
     assert report["data_key_shredded"] is True
     assert report["agents_retired"] == ["box-leaving"]
     assert set(report["anonymised"]) == {"organisation", "agent", "audit_entry", "audit_head"}
-    assert report["device_erasure_requests"] == 0  # the roster's fan-out is not wired on this branch
+    assert report["device_erasure_requests"] == 0  # the member was on no device: nothing to erase there
 
     async with app.state.sessions() as session:
         after = await walk(session, [LEAVING, b"Leaving Ltd"])
