@@ -171,9 +171,12 @@ WHY_INGEST: Final = (
 )
 WHY_INGEST_POSTGRES: Final = (
     " On PostgreSQL a batch is about a dozen statements, each one round trip (the punches and ledger "
-    "rows as column arrays, one statement whatever the size); `EXPLAIN ANALYZE` of the balance upsert "
-    "shows the server's own cost: about 30 µs per balance row on this shared box, six period rows "
-    "per check-in, every update a new index entry since `points` is in the ranking index."
+    "rows as column arrays, one statement whatever the size); the lookups are planned with their "
+    "values (a generic plan cached while the tables were small scanned every row: 560 punches/s "
+    "before). Measured in process per 100 check-ins: the balance upsert about 10 ms (six period rows "
+    "per check-in, every update a new entry in three indexes since `points` is in the ranking "
+    "index), foreign-key checks about 5.5 ms (about 1,100 referential probes: the same batch with "
+    "them off took 31.8 ms instead of 37.4)."
 )
 WHY_BACKLOG: Final = (
     "The agent's start-up, then its link feeding the cloud as fast as the cloud acks; the cloud's "
