@@ -89,7 +89,9 @@ async def test_marker_appears_while_the_broker_is_down_and_leaves_with_fresh_con
             await publish_display(port, version=1)
 
             async def received() -> bool:
-                return programme.staleness.known_current_at is not None
+                # Confirmed on delivery, shown a moment later (the router hands it over): wait for both.
+                confirmed = programme.staleness.known_current_at is not None
+                return confirmed and programme.compose(T0) is not None
 
             await async_wait_for(received, what="the retained content")
             await programme.tick(T0)
