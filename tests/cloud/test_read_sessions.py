@@ -31,7 +31,9 @@ async def test_a_get_completes_while_a_write_transaction_is_held(sqlite_app: Fas
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cloud.test")
     t = await make_tenant(app, "Acme")
     path = tmp_path / "c.db"
-    writer = sqlite3.connect(path, isolation_level=None)
+    # The app's start-up work (scheduler, fleet round, roster upkeep) takes the write lock too: wait
+    # for it, up to a generous bound, rather than fail at sqlite3's default of 5 s on a loaded box.
+    writer = sqlite3.connect(path, isolation_level=None, timeout=60)
     writer.execute("BEGIN IMMEDIATE")  # holds SQLite's one write lock until the rollback below
     writer.execute("UPDATE organisation SET name = 'held' WHERE id = ?", (t.org_id,))
     try:
