@@ -4,13 +4,10 @@ An ``IN`` list binds one parameter per value, so its length is part of the state
 driver sees. On SQLite (each execution planned anew) padding to the next power of two, repeating
 the last value, which changes no result, leaves a handful of texts for every batch size.
 
-On PostgreSQL that is not enough: asyncpg prepares each text once per connection, and after five
-executions the server may switch a prepared statement to a *generic* plan, made without the
-values. For ``agent_pk = $1 AND event_id IN ($2 … $129)`` (or ``= ANY($2)``) on a table growing
-faster than its statistics, that plan reads every row of the agent and compares each with every
-value: 22 ms per 128-key lookup on 5,000 punches, against 0.9 ms for a probe per value. Written as
-``event_id IN (SELECT unnest($2))`` the value list is a relation of its own; the planner joins it to
-the unique index whatever it knows of the values, and one text serves every length.
+On PostgreSQL padding is not the point: asyncpg prepares each text once per connection anyway.
+There ``column IN (SELECT unnest(:array))`` binds the whole list as one array: one text for every
+length, with no padding. Which plan the server runs for it is ``plan_cache``'s concern (a generic
+plan kept from while a table was small scans it; ingest plans its reads with their values).
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
@@ -30,6 +28,11 @@ def padded(values: list[T]) -> list[T]:
         return values
     size = 1 << (len(values) - 1).bit_length()
     return values + [values[-1]] * (size - len(values))
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the engine ``session`` runs on ("sqlite", "postgresql"): what ``among`` needs."""
+    return session.get_bind().dialect.name
 
 
 def among(

@@ -31,7 +31,7 @@ from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cloud.db.bind_lists import among, bound
+from cloud.db.bind_lists import among, bound, dialect_of
 from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
 from cloud.domain import calendar, ledger
@@ -100,7 +100,7 @@ async def _day_decision(
     session: AsyncSession, org_id: int, day_key: str
 ) -> tuple[LedgerEntry, AttendancePunch | None] | None:
     """The day's standing attendance entry (not revoked) and the punch that earned it, if any."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     query = standing_entries_statement(dialect).order_by(LedgerEntry.id.desc()).limit(1)
     row = (await session.execute(query, {"org_id": org_id, "day_keys": bound([day_key], dialect)})).first()
     return None if row is None else (row[0], row[1])

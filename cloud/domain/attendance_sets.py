@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloud.db import pg_arrays
 from cloud.db.base import utc_now
-from cloud.db.bind_lists import among, bound
+from cloud.db.bind_lists import among, bound, dialect_of
 from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntry, Organisation
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
@@ -200,7 +200,7 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     """Each day's newest standing entry and the time of the punch that earned it (one select)."""
     days: dict[str, _Day] = {}
     newest: dict[str, int] = {}
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     params = {"org_id": org_id, "day_keys": bound(keys, dialect)}
     for entry, punch in (await session.execute(standing_entries_statement(dialect), params)).all():
         key = entry.attendance_day
@@ -218,7 +218,7 @@ def _point_rules_statement(dialect: str) -> Select[Rule]:
 
 
 async def _point_rules(session: AsyncSession, ids: set[int]) -> dict[int, Rule]:
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     query = _point_rules_statement(dialect)
     rules = (await session.execute(query, {"ids": bound(sorted(ids), dialect)})).scalars()
     return {rule.id: rule for rule in rules}

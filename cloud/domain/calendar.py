@@ -29,7 +29,7 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cloud.db.bind_lists import among, bound
+from cloud.db.bind_lists import among, bound, dialect_of
 from cloud.db.models import (
     AttendanceRule,
     CalendarDay,
@@ -156,7 +156,7 @@ async def member_shifts(
     ``member_ids`` None: every member of the organisation.
     """
     shifts: dict[int, ShiftTimes] = {}
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     query = member_shifts_statement(dialect, some=member_ids is not None)
     params: dict[str, object] = {"org_id": org_id}
     if member_ids is not None:

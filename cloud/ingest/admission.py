@@ -33,7 +33,7 @@ from typing import Final
 from sqlalchemy import CompoundSelect, Select, bindparam, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.bind_lists import among, bound
+from cloud.db.bind_lists import among, bound, dialect_of
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -140,7 +140,7 @@ async def _count_refusals(session: AsyncSession, agent: Agent, refused: Counter[
 async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     params = {"agent_pk": agent_pk, "ids": bound(ids, dialect)}
     return set((await session.execute(known_event_ids_statement(dialect), params)).scalars())
 
@@ -148,7 +148,7 @@ async def _known_event_ids(session: AsyncSession, agent_pk: int, ids: list[str])
 async def _known_dedup_keys(session: AsyncSession, agent_pk: int, keys: set[str]) -> set[str]:
     if not keys:
         return set()
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     params = {"agent_pk": agent_pk, "keys": bound(sorted(keys), dialect)}
     return set((await session.execute(known_dedup_keys_statement(dialect), params)).scalars())
 
@@ -157,7 +157,7 @@ async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str,
     """Every PIN of a member of the organisation (unique): the member's id when active, else None."""
     if not pins:
         return {}
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     params = {"org_id": org_id, "pins": bound(sorted(pins), dialect)}
     rows = (await session.execute(members_by_pin_statement(dialect), params)).all()
     return {
@@ -197,10 +197,6 @@ def members_by_pin_statement(dialect: str) -> Select[str | None, int, str]:
     return select(Member.pin, Member.id, Member.status).where(
         Member.org_id == bindparam("org_id"), among(Member.pin, "pins", dialect)
     )
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 def _first_of_each_id(events: Iterable[sync.Event]) -> list[sync.Event]:

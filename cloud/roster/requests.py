@@ -127,8 +127,8 @@ def erased_everywhere(devices: list[DeviceProgress]) -> bool:
 
 
 async def close_verified(session: AsyncSession, org_id: int) -> int:
-    """Close the open erasures whose every device is verified; returns how many closed (three selects,
-    however many are open)."""
+    """Close the open erasures whose every device is verified; returns how many closed (at most three
+    selects, however many are open)."""
     open_erasures = await session.execute(
         select(PrivacyRequest).where(
             PrivacyRequest.org_id == org_id,
@@ -137,6 +137,8 @@ async def close_verified(session: AsyncSession, org_id: int) -> int:
         )
     )
     requests = list(open_erasures.scalars())
+    if not requests:
+        return 0
     devices = await progress_of(session, [r.member_id for r in requests])
     done = [r for r in requests if erased_everywhere(devices.get(r.member_id, []))]
     for request in done:
