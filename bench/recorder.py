@@ -7,6 +7,8 @@ from typing import Protocol
 
 from bench.measure import Goal, Line, Sizes
 
+SAMPLED = "py-spy, an extra untimed repeat; share of samples"
+
 
 class Benchmark(Protocol):
     """A benchmark module: a name, a title, what it measures, and ``run``."""
@@ -24,7 +26,7 @@ class Recorder:
     def __init__(self, bench: str, on_line: Callable[[Line], None]) -> None:
         self.bench = bench
         self.lines: list[Line] = []
-        self.profiles: dict[str, list[str]] = {}  # line key → top functions of its profile
+        self.profiles: dict[str, dict[str, object]] = {}  # line key → {"how": ..., "top": [...]}
         self._on_line = on_line
 
     def limit(self, key: str, label: str, unit: str, samples: tuple[float, ...], why: str = "") -> Line:
@@ -60,9 +62,10 @@ class Recorder:
         )
         return self._add(line)
 
-    def profiled(self, key: str, top_functions: list[str]) -> None:
-        """Attach a profile's top functions to the line ``key`` (taken because its goal was missed)."""
-        self.profiles[key] = top_functions
+    def profiled(self, key: str, top: list[str], how: str = SAMPLED) -> None:
+        """Attach a profile's top entries to the line ``key`` (taken because its goal was missed);
+        ``how`` says how the profile was taken."""
+        self.profiles[key] = {"how": how, "top": top}
 
     def _add(self, line: Line) -> Line:
         self.lines.append(line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from bench.measure import Line
+from bench.recorder import SAMPLED
 from bench.sizing import sizing_section
 
 ROWS: Final = {
@@ -167,9 +168,11 @@ def _section(bench: dict[str, Any]) -> str:
     lines += ["", "Reading:", ""]
     for row in rows:
         lines.append(f"- {_reading(row, limits)}")
-    for key, top in (bench.get("profiles") or {}).items():
-        lines += ["", f"Profile of `{key}` (py-spy, an extra untimed repeat; share of samples):", ""]
-        lines += [f"- {entry}" for entry in top]
+    for key, profile in (bench.get("profiles") or {}).items():
+        if isinstance(profile, list):  # results written before profiles said how they were taken
+            profile = {"how": SAMPLED, "top": profile}
+        lines += ["", f"Profile of `{key}` ({profile['how']}):", ""]
+        lines += [f"- {entry}" for entry in profile["top"]]
     return "\n".join([*lines, ""])
 
 
