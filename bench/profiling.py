@@ -11,6 +11,8 @@ functions the time is spent under).
 from __future__ import annotations
 
 import collections
+import functools
+import importlib.util
 import re
 import shutil
 import signal
@@ -27,14 +29,23 @@ OUR_PACKAGES: Final = ("cloud/", "edge_agent/", "firmware_protocols/", "simulato
 # them as active (they wake up on timeouts); they are counted apart so the ranking shows the work.
 IDLE_LEAVES: Final = (
     "select (selectors.py)",
-    "_connection_worker_thread (aiosqlite/core.py)",
     "wait (threading.py)",
     "get (queue.py)",
     "_loop (paho/mqtt/client.py)",
     "select (select.py)",
 )
 TOP: Final = 8
-_FRAME: Final = re.compile(r"^(?P<function>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
+_FRAME: Final = re.compile(r"^(?P<function>.+?) \((?P<file>[^:()]+)(?::(?P<line>\d+))?\)$")
+# aiosqlite runs each statement on its worker thread by calling a C function (sqlite3's execute)
+# from ``_connection_worker_thread``, and waits for the next one there too (a C ``SimpleQueue.get``):
+# the line number tells them apart. A statement running is SQLite's own work, and is named so.
+_AIOSQLITE_WORKER: Final = "_connection_worker_thread (aiosqlite/core.py)"
+SQLITE_WORK: Final = "SQLite executing statements (C, on aiosqlite's thread)"
+# With uvloop the event loop is C code under ``Runner.run``, and so are the C/Cython callbacks it
+# runs (asyncpg's protocol parsing replies): its samples are those, or polling.
+_LOOP_GLOSSES: Final = {
+    "Runner.run (asyncio/runners.py)": "the event loop's C code (uvloop) and the C callbacks it runs"
+}
 
 
 def py_spy() -> str:
@@ -84,12 +95,15 @@ def rank(collapsed: str) -> list[str]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [_name(frame) for frame in stack.split(";") if frame]
+        raw = [frame for frame in stack.split(";") if frame]
+        frames = [_name(frame) for frame in raw]
         if not frames:
             continue
-        if frames[-1].endswith(IDLE_LEAVES):
+        if frames[-1].endswith(IDLE_LEAVES) or _aiosqlite_waiting(raw[-1]):
             idle += count
             continue
+        if frames[-1] == _AIOSQLITE_WORKER:
+            frames[-1] = SQLITE_WORK
         total += count
         own[frames[-1]] += count
         for name in {frame for frame in frames if any(pkg in frame for pkg in OUR_PACKAGES)}:
@@ -97,9 +111,32 @@ def rank(collapsed: str) -> list[str]:
     if not total:
         return ["(no samples)"]
     lines = [f"waiting (left out below): {idle / (idle + total):.0%} of all samples"]
-    lines += [f"self {count / total:.0%}: {name}" for name, count in own.most_common(TOP)]
+    lines += [f"self {count / total:.0%}: {_glossed(name)}" for name, count in own.most_common(TOP)]
     lines += [f"under ours {count / total:.0%}: {name}" for name, count in inclusive.most_common(TOP)]
     return lines
+
+
+def _glossed(name: str) -> str:
+    gloss = _LOOP_GLOSSES.get(name)
+    return f"{name}, {gloss}" if gloss else name
+
+
+def _aiosqlite_waiting(frame: str) -> bool:
+    """Whether ``frame`` is aiosqlite's worker thread waiting for its next statement."""
+    match = _FRAME.match(frame.strip())
+    if not match or _name(frame) != _AIOSQLITE_WORKER or not match["line"]:
+        return False
+    return int(match["line"]) in _aiosqlite_wait_lines()
+
+
+@functools.cache
+def _aiosqlite_wait_lines() -> frozenset[int]:
+    """The lines of aiosqlite's worker loop that wait for work (``tx.get()``), read from its source."""
+    spec = importlib.util.find_spec("aiosqlite.core")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    source = Path(spec.origin).read_text().splitlines()
+    return frozenset(number for number, line in enumerate(source, 1) if ".get(" in line)
 
 
 def _name(frame: str) -> str:

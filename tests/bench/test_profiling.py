@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.profiling import rank, sampling
+from bench.profiling import SQLITE_WORK, rank, sampling
 
 SPIN = """
 import sys, time
@@ -65,3 +66,31 @@ def test_sampling_a_running_process_names_its_hot_function(tmp_path: Path) -> No
     finally:
         child.kill()
         child.communicate()
+
+
+def _aiosqlite_line(text: str) -> int:
+    source = Path(importlib.util.find_spec("aiosqlite.core").origin or "").read_text().splitlines()
+    return next(number for number, line in enumerate(source, 1) if text in line)
+
+
+def test_rank_names_sqlite_at_work_on_aiosqlites_thread_and_leaves_its_wait_out() -> None:
+    """aiosqlite's worker runs a statement and waits for the next from the same function: by line."""
+    worker = "_connection_worker_thread (aiosqlite/core.py:{line})"
+    working = worker.format(line=_aiosqlite_line("function()"))
+    waiting = worker.format(line=_aiosqlite_line(".get("))
+    collapsed = "\n".join(
+        [
+            f"_bootstrap (threading.py:1);{working} 60",
+            f"_bootstrap (threading.py:1);{waiting} 30",
+            "run (cloud/cli.py:1);store_batch (cloud/ingest/store.py:9) 40",
+        ]
+    )
+    top = rank(collapsed)
+    assert top[0] == "waiting (left out below): 23% of all samples"  # 30 of 130
+    assert top[1] == f"self 60%: {SQLITE_WORK}"  # 60 of the 100 working samples
+    assert top[2] == "self 40%: store_batch (cloud/ingest/store.py)"
+
+
+def test_rank_glosses_the_event_loops_own_frame() -> None:
+    top = rank("main (cloud/cli.py:1);Runner.run (asyncio/runners.py:118) 10")
+    assert top[1].startswith("self 100%: Runner.run (asyncio/runners.py), the event loop's C code (uvloop)")
