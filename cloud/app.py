@@ -1,5 +1,6 @@
-"""The FastAPI app factory; the lifespan owns the database engine and, with MQTT on, the ingest worker
-and the display publisher (named tasks, cancelled on shutdown)."""
+"""The FastAPI app factory; the lifespan owns the database engine, the background tasks (on SQLite
+the WAL checkpointer) and, with MQTT on, the ingest worker and the display publisher (named tasks,
+cancelled on shutdown)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cloud.api.ranking_cache import RankingCache, RankingReads
 from cloud.api.routes import api_router
 from cloud.db.migrate import upgrade_head
 from cloud.db.session import create_engine, read_only_engine, session_factory
+from cloud.db.wal_checkpoints import CheckpointStats, checkpoint_periodically, database_file
 from cloud.displays.publisher import DisplayPublisher
 from cloud.domain.ranking_version import open_stamp_reader
 from cloud.fleet import FleetAlerts
@@ -52,6 +54,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
         app.state.publisher = app.state.worker = None
         app.state.fleet_alerts = alerts = FleetAlerts(sessions)
         tasks: list[asyncio.Task[None]] = [_start(alerts.run(), "fleet-alerts")]
+        app.state.wal_checkpoints = checkpoints = CheckpointStats()
+        sqlite_file = database_file(engine.url)
+        if sqlite_file is not None:  # SQLite: checkpoints off the writers' path (wal_checkpoints)
+            tasks.append(_start(checkpoint_periodically(sqlite_file, checkpoints), "wal-checkpoints"))
         endpoint = settings.mqtt_endpoint()
         if endpoint is not None:
             app.state.publisher = publisher = DisplayPublisher(

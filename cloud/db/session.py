@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from cloud.db.wal_checkpoints import SAFETY_PAGES, WAL_FILE_LIMIT_BYTES
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 # SQLite rules. WAL lets readers run beside the writer. Foreign keys are off unless asked for on
@@ -21,7 +23,14 @@ SessionFactory = async_sessionmaker[AsyncSession]
 # embedded default. Reads take a deferred BEGIN on connections of their own with query_only on: a
 # WAL reader never waits for the writer, and a read session that tried to write would fail at once
 # instead of taking the lock in the middle of its transaction.
-_SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000")
+# Checkpoints: ``wal_checkpoints`` (a writer checkpoints by itself only past the safety bound).
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}",
+    f"PRAGMA journal_size_limit={WAL_FILE_LIMIT_BYTES}",
+)
 
 
 def create_engine(database_url: str) -> AsyncEngine:
