@@ -33,7 +33,7 @@ from typing import Final
 from sqlalchemy import CompoundSelect, Select, bindparam, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cloud.db.bind_lists import among, bound, dialect_of
+from cloud.db.bind_lists import among, bound, dialect_of, probe_each
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, Member, MemberStatus
 from cloud.ingest.splitting import RejectedEvent, SplitBatch
 from firmware_protocols import sync
@@ -169,31 +169,44 @@ async def _pins(session: AsyncSession, org_id: int, pins: set[str]) -> dict[str,
 
 # The lookups are built once per engine (building a statement costs more than running it here) and
 # run with their values bound: ``:agent_pk`` or ``:org_id``, and the key list (``bind_lists.bound``).
+# On PostgreSQL the agent's stored ids and keys are probed key by key (``probe_each``): those tables
+# grow by thousands of rows a minute, faster than their statistics, and an ``IN`` planned on stale
+# ones reads all of the agent's rows (measured 8–10 ms a lookup at 35,000 punches, against ≈ 1 ms).
+_OF_AGENT_PUNCH = AttendancePunch.agent_pk == bindparam("agent_pk")
+_OF_AGENT_EVENT = AgentEvent.agent_pk == bindparam("agent_pk")
 
 
 @functools.cache
 def known_event_ids_statement(dialect: str) -> CompoundSelect[str]:
     """Which of ``:ids`` agent ``:agent_pk`` already stored, punch or other (the two UNIQUE indexes)."""
+    if dialect == "postgresql":
+        return union_all(
+            probe_each("ids", AttendancePunch.event_id, AttendancePunch.event_id, where=_OF_AGENT_PUNCH),
+            probe_each("ids", AgentEvent.event_id, AgentEvent.event_id, where=_OF_AGENT_EVENT),
+        )
     punches = select(AttendancePunch.event_id).where(
-        AttendancePunch.agent_pk == bindparam("agent_pk"), among(AttendancePunch.event_id, "ids", dialect)
+        _OF_AGENT_PUNCH, among(AttendancePunch.event_id, "ids", dialect)
     )
-    others = select(AgentEvent.event_id).where(
-        AgentEvent.agent_pk == bindparam("agent_pk"), among(AgentEvent.event_id, "ids", dialect)
-    )
+    others = select(AgentEvent.event_id).where(_OF_AGENT_EVENT, among(AgentEvent.event_id, "ids", dialect))
     return union_all(punches, others)
 
 
 @functools.cache
 def known_dedup_keys_statement(dialect: str) -> Select[str]:
     """Which device record identities (``:keys``) agent ``:agent_pk`` already stored (dedup_key index)."""
-    return select(AttendancePunch.dedup_key).where(
-        AttendancePunch.agent_pk == bindparam("agent_pk"), among(AttendancePunch.dedup_key, "keys", dialect)
-    )
+    key = AttendancePunch.dedup_key
+    if dialect == "postgresql":
+        return probe_each("keys", key, key, where=_OF_AGENT_PUNCH)
+    return select(key).where(_OF_AGENT_PUNCH, among(key, "keys", dialect))
 
 
 @functools.cache
 def members_by_pin_statement(dialect: str) -> Select[str | None, int, str]:
-    """The members of ``:org_id`` holding ``:pins`` (probes of ``UNIQUE(org_id, pin)``)."""
+    """The members of ``:org_id`` holding ``:pins`` (probes of ``UNIQUE(org_id, pin)``).
+
+    An ``IN`` on both engines, not ``probe_each``: on a member table never analysed PostgreSQL probes
+    the narrower ``ix_member_org_id`` per key and filters the organisation's members by PIN, worse
+    than one pass. Members are analysed when imported (``plan_cache.refresh_statistics``)."""
     return select(Member.pin, Member.id, Member.status).where(
         Member.org_id == bindparam("org_id"), among(Member.pin, "pins", dialect)
     )

@@ -85,7 +85,7 @@ def _member_lookups(engine: AsyncEngine) -> list[str]:
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _record(*args: Any) -> None:
         statement = str(args[2])
-        if statement.startswith("SELECT member.pin"):
+        if "FROM member" in statement and "member.pin" in statement:  # either engine's lookup
             seen.append(statement)
 
     return seen

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Executable, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud.db.bind_lists import bound
+from cloud.db.bind_lists import among, bound
 from cloud.db.models import Agent, AgentEvent, AttendancePunch, EntrySource, LedgerEntry, Member
 from cloud.db.session import SessionFactory
 from cloud.domain.attendance import day_key, standing_entries_statement
@@ -82,6 +82,14 @@ HOT_QUERIES = [
 @pytest.fixture
 async def populated(sessions: SessionFactory, engine: AsyncEngine) -> tuple[int, int]:
     """An organisation with ROWS members, attendance entries and punches; statistics gathered."""
+    ids = await _populate(sessions)
+    async with engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    return ids
+
+
+async def _populate(sessions: SessionFactory) -> tuple[int, int]:
+    """An organisation with ROWS members, attendance entries and punches: (org id, agent pk)."""
     async with sessions() as session:
         t = await factories.tenant(session)
         agent = Agent(agent_id="site-1", org_id=t.org_id)
@@ -136,10 +144,7 @@ async def populated(sessions: SessionFactory, engine: AsyncEngine) -> tuple[int,
             for n in range(ROWS)
         )
         await session.commit()
-        org_id, agent_pk = t.org_id, agent.id
-    async with engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
-    return org_id, agent_pk
+        return t.org_id, agent.id
 
 
 async def _plan(engine: AsyncEngine, query: Executable) -> str:
@@ -220,3 +225,42 @@ async def test_the_plan_check_sees_a_full_scan(engine: AsyncEngine, populated: t
     """Control: the old decision key (``LIKE k || ':%'`` on the key, no other condition) scans."""
     old: Any = select(LedgerEntry.id).where(LedgerEntry.idempotency_key.like("attendance:1:2026-11-16:%"))
     assert _full_scans(engine, await _plan(engine, old)) != []
+
+
+ADMISSION = HOT_QUERIES[1:3]  # the lookups of what the agent stored before (``probe_each``)
+# The same lookups in the ``IN (SELECT unnest(:array))`` form they had on PostgreSQL (the control).
+IN_FORMS: dict[str, Callable[[int, int], Executable]] = {
+    "known event ids": lambda _, agent: (
+        select(AttendancePunch.event_id)
+        .where(AttendancePunch.agent_pk == agent, among(AttendancePunch.event_id, "ids", "postgresql"))
+        .params(ids=["event-17", "event-18"])
+    ),
+    "known dedup keys": lambda _, agent: (
+        select(AttendancePunch.dedup_key)
+        .where(AttendancePunch.agent_pk == agent, among(AttendancePunch.dedup_key, "keys", "postgresql"))
+        .params(keys=["SN|17", "SN|18"])
+    ),
+    "members by PIN": lambda org, _: (
+        select(Member.pin, Member.id)
+        .where(Member.org_id == org, among(Member.pin, "pins", "postgresql"))
+        .params(pins=["17", "18"])
+    ),
+}
+
+
+@pytest.mark.parametrize("hot", ADMISSION, ids=[q.what for q in ADMISSION])
+async def test_admission_lookups_probe_indexes_on_tables_never_analysed(
+    engine: AsyncEngine, sessions: SessionFactory, hot: Hot
+) -> None:
+    """A table that grew since its last ANALYZE (here: never analysed) looks small to PostgreSQL's
+    planner; the lookups still probe an index per key (``bind_lists.probe_each``). Control, on
+    PostgreSQL: the ``IN`` form they had reads all of the agent's rows and filters them."""
+    ids = await _populate(sessions)
+    plan = await _plan(engine, hot.query(*ids, engine.dialect.name))
+    assert _full_scans(engine, plan) == [], f"{hot.what}:\n{plan}"
+    missing = {t: c for t, c in hot.probes.items() if c not in _probes(engine, plan).get(t, "")}
+    assert missing == {}, f"{hot.what}:\n{plan}"
+    if engine.dialect.name == "postgresql":
+        in_form = await _plan(engine, IN_FORMS[hot.what](*ids))
+        table, column = next(iter(hot.probes.items()))
+        assert column not in _probes(engine, in_form).get(table, ""), f"{hot.what} as IN:\n{in_form}"
