@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, cast, func, select, tru
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 T = TypeVar("T")
 
@@ -73,8 +74,14 @@ def probe_each(
     Its ``LIMIT 1`` keeps the planner from flattening it into a join, which it could run as a scan
     of the table. Use it where a key has one row at most (a unique key) or only its presence counts.
     """
-    array = ARRAY(key.type)
-    keys = func.unnest(cast(bindparam(name, type_=array), array)).table_valued("value")
-    keys = keys.render_derived(name=name)
+    keys = key_rows(name, key)
     probe = select(*columns).where(where, key == keys.c.value).limit(1).lateral(f"{name}_found")
     return select(*probe.c).select_from(keys).join(probe, true())
+
+
+def key_rows(name: str, key: InstrumentedAttribute[Any]) -> TableValuedAlias:
+    """PostgreSQL: ``unnest(CAST(:name AS type[])) AS name(value)``, one row per key bound to ``name``
+    (typed as ``key``'s column), to drive a ``LATERAL`` probe per key."""
+    array = ARRAY(key.type)
+    keys = func.unnest(cast(bindparam(name, type_=array), array)).table_valued("value")
+    return keys.render_derived(name=name)

@@ -27,11 +27,11 @@ import datetime as dt
 import functools
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cloud.db.bind_lists import among, bound, dialect_of
+from cloud.db.bind_lists import among, bound, dialect_of, key_rows
 from cloud.db.models import AttendancePunch, AttendanceRule, EntrySource, LedgerEntry
 from cloud.db.models import PointRule as Rule
 from cloud.domain import calendar, ledger
@@ -148,3 +148,30 @@ async def _record(
 def first_check_ins_first(punches: list[AttendancePunch]) -> list[AttendancePunch]:
     """Punches in time order, so the earliest of a day in one batch is the one that decides."""
     return sorted(punches, key=lambda p: (p.occurred_at, p.seq))
+
+
+@functools.cache
+def standing_entries_per_day_statement(dialect: str) -> Select[LedgerEntry, AttendancePunch]:
+    """``standing_entries_statement`` for the many days of a batch, the same rows.
+
+    On PostgreSQL each day key is looked up on its own, by a ``LATERAL`` subquery (its ``OFFSET``
+    keeps it from being flattened into a join): the ledger grows faster than its statistics, and
+    planned on stale ones the ``IN`` form read every entry of the organisation (``bind_lists``).
+    """
+    if dialect != "postgresql":
+        return standing_entries_statement(dialect)
+    days = key_rows("day_keys", LedgerEntry.attendance_day)
+    revoked = aliased(LedgerEntry)
+    per_day = (
+        select(LedgerEntry, AttendancePunch)
+        .outerjoin(AttendancePunch, AttendancePunch.ledger_entry_id == LedgerEntry.id)
+        .where(
+            LedgerEntry.org_id == bindparam("org_id"),
+            LedgerEntry.attendance_day == days.c.value,
+            ~exists().where(revoked.revokes_id == LedgerEntry.id),
+        )
+        .offset(0)
+        .lateral("day_entries")
+    )
+    entry, punch = aliased(LedgerEntry, per_day), aliased(AttendancePunch, per_day)
+    return select(entry, punch).select_from(days).join(per_day, true())

@@ -32,7 +32,7 @@ from cloud.db.models import AttendanceRule, EntrySource, EntryStatus, LedgerEntr
 from cloud.db.models import PointRule as Rule
 from cloud.db.models.points import attendance_day_of
 from cloud.domain import balance_sets, calendar, ranking_version
-from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_statement
+from cloud.domain.attendance import day_key, rule_for_arrival, standing_entries_per_day_statement
 from cloud.domain.calendar import ShiftTimes
 
 REVOKE_REASON = "earlier check-in"
@@ -202,7 +202,7 @@ async def _standing(session: AsyncSession, org_id: int, keys: list[str]) -> dict
     newest: dict[str, int] = {}
     dialect = dialect_of(session)
     params = {"org_id": org_id, "day_keys": bound(keys, dialect)}
-    for entry, punch in (await session.execute(standing_entries_statement(dialect), params)).all():
+    for entry, punch in (await session.execute(standing_entries_per_day_statement(dialect), params)).all():
         key = entry.attendance_day
         if key is None or newest.get(key, -1) > entry.id:
             continue
