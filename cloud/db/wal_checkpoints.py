@@ -58,8 +58,13 @@ def database_file(url: URL) -> Path | None:
 
 
 def checkpoint_once(path: Path) -> tuple[int, int]:
-    """One PASSIVE checkpoint of ``path``: (pages in the WAL, pages copied into the database)."""
-    with contextlib.closing(sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)) as conn:
+    """One PASSIVE checkpoint of ``path``: (pages in the WAL, pages copied into the database).
+
+    Opened read-write, never created: a database that is gone is an error, not a new empty file."""
+    uri = f"{path.resolve().as_uri()}?mode=rw"
+    with contextlib.closing(
+        sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+    ) as conn:
         _busy, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return int(wal_pages), int(copied)
 

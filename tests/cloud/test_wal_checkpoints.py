@@ -113,6 +113,22 @@ async def test_a_failed_checkpoint_is_counted_and_tried_again(tmp_path: Path) ->
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_a_missing_database_is_a_failure_not_a_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    stats = CheckpointStats()
+    task = asyncio.create_task(checkpoint_periodically(path, stats, interval_s=0.05))
+    try:
+        await async_wait_for(lambda: holds(stats.failures >= 1), what="a failed checkpoint")
+        assert not _exists(path)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
 def test_only_a_sqlite_file_has_a_checkpointer() -> None:
     assert database_file(make_url("sqlite+aiosqlite:///data/cloud.db")) == Path("data/cloud.db")
     assert database_file(make_url("sqlite+aiosqlite://")) is None
