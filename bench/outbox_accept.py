@@ -116,7 +116,8 @@ def run(sizes: Sizes, record: Recorder) -> None:
         for producers, per_producer, against in cases:
             once = functools.partial(fresh_producers, directory, producers, per_producer)
             samples = asyncio.run(repeat_async(reps, once))
-            key, goal = f"accept-{producers}", Goal(value=40_000) if producers >= 100 else None
+            key = f"accept-{producers}"
+            goal = Goal(value=40_000) if producers >= 100 else None
             record.ours(
                 key,
                 f"Outbox.accept, {producers} concurrent producer(s)",

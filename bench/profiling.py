@@ -99,11 +99,11 @@ def rank(collapsed: str) -> list[str]:
         frames = [_name(frame) for frame in raw]
         if not frames:
             continue
-        if frames[-1].endswith(IDLE_LEAVES) or _aiosqlite_waiting(raw[-1]):
+        leaf = _working_leaf(raw[-1], frames[-1])
+        if leaf is None:
             idle += count
             continue
-        if frames[-1] == _AIOSQLITE_WORKER:
-            frames[-1] = SQLITE_WORK
+        frames[-1] = leaf
         total += count
         own[frames[-1]] += count
         for name in {frame for frame in frames if any(pkg in frame for pkg in OUR_PACKAGES)}:
@@ -121,12 +121,15 @@ def _glossed(name: str) -> str:
     return f"{name}, {gloss}" if gloss else name
 
 
-def _aiosqlite_waiting(frame: str) -> bool:
-    """Whether ``frame`` is aiosqlite's worker thread waiting for its next statement."""
-    match = _FRAME.match(frame.strip())
-    if not match or _name(frame) != _AIOSQLITE_WORKER or not match["line"]:
-        return False
-    return int(match["line"]) in _aiosqlite_wait_lines()
+def _working_leaf(raw: str, name: str) -> str | None:
+    """The name a leaf frame (``raw``, shortened to ``name``) is ranked under; None when it waits."""
+    if name.endswith(IDLE_LEAVES):
+        return None
+    if name != _AIOSQLITE_WORKER:
+        return name
+    match = _FRAME.match(raw.strip())
+    line = int(match["line"]) if match and match["line"] else 0
+    return None if line in _aiosqlite_wait_lines() else SQLITE_WORK
 
 
 @functools.cache

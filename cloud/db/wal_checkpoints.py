@@ -57,16 +57,16 @@ def database_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def checkpoint_once(path: Path) -> tuple[int, int]:
-    """One PASSIVE checkpoint of ``path``: (pages in the WAL, pages copied into the database).
+def checkpoint_once(path: Path) -> int:
+    """One PASSIVE checkpoint of ``path``; the pages in its WAL (all copied unless a reader held some).
 
     Opened read-write, never created: a database that is gone is an error, not a new empty file."""
     uri = f"{path.resolve().as_uri()}?mode=rw"
     with contextlib.closing(
         sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
     ) as conn:
-        _busy, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return int(wal_pages), int(copied)
+        _busy, wal_pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(wal_pages)
 
 
 async def checkpoint_periodically(path: Path, stats: CheckpointStats, interval_s: float = INTERVAL_S) -> None:
@@ -74,7 +74,7 @@ async def checkpoint_periodically(path: Path, stats: CheckpointStats, interval_s
     while True:
         await asyncio.sleep(interval_s)  # a period, not a wait for an event
         try:
-            wal_pages, _copied = await asyncio.to_thread(checkpoint_once, path)
+            wal_pages = await asyncio.to_thread(checkpoint_once, path)
         except sqlite3.Error as exc:
             stats.failures += 1
             stats.last_error = str(exc)
